@@ -1,0 +1,180 @@
+"""The seed tutorial's two ways to fit y = 1 + 5a + 7b with PyTorch, made observable.
+
+`train` runs exactly the seed's loops (same tensors, same order of random draws, same update),
+recording the loss and the weights of every epoch and reporting progress to a callback that a
+Dash background job turns into streamed chart updates.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn, optim
+
+from core.curves import float32_list, thin_indices
+from core.training_config import TrainingConfig
+
+PROGRESS_LOSS_POINTS = 1000  # per streamed update: small enough to stay far below 64 KB
+PROGRESS_WEIGHT_POINTS = 300
+
+
+def make_dataset(samples: int, noise: float, true_weights) -> tuple[torch.Tensor, torch.Tensor]:
+    """X = [1, a, b] and y = X·w + noise, drawn in the seed's order from torch's global RNG."""
+    weight_true = torch.tensor(true_weights, dtype=torch.float32)
+    X = torch.cat([torch.ones(samples, 1), torch.randn(samples, 2)], 1)
+    y = torch.mv(X, weight_true) + noise * torch.randn(samples)
+    return X, y
+
+
+def _manual_approach(X: torch.Tensor, y: torch.Tensor, lr: float):
+    """The seed's first approach: a weight tensor, MSE written out, the update by hand."""
+    weight = torch.randn(3, requires_grad=True)
+
+    def step() -> float:
+        weight.grad = None
+        y_pred = torch.mv(X, weight)
+        loss = torch.mean((y - y_pred) ** 2)
+        loss.backward()
+        weight.data = weight.data - lr * weight.grad.data
+        return loss.item()
+
+    return step, lambda: weight.detach().numpy()
+
+
+def _module_approach(X: torch.Tensor, y: torch.Tensor, lr: float):
+    """The seed's second approach: nn.Linear without bias, optim.SGD and nn.MSELoss."""
+    net = nn.Linear(in_features=3, out_features=1, bias=False)
+    optimizer = optim.SGD(net.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+    weights_view = net.weight.detach().numpy()[0]  # SGD updates in place, so the view follows
+
+    def step() -> float:
+        optimizer.zero_grad()
+        y_pred = net(X)
+        loss = loss_fn(y_pred.view_as(y), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step, lambda: weights_view
+
+
+APPROACH_BUILDERS = {"manual": _manual_approach, "module": _module_approach}
+
+
+class StopTraining(Exception):
+    """Raised by a progress callback to end the run early (status "Cancelled")."""
+
+
+@dataclass
+class Progress:
+    """A snapshot for streaming: the whole curve so far, thinned, plus where the run is."""
+
+    epochs_done: int
+    epochs_total: int
+    elapsed: float
+    loss_epochs: list[int]
+    losses: list
+    weight_epochs: list[int]
+    weights: list[list]  # three series: w0, w1, w2
+    current_weights: list
+
+
+@dataclass
+class TrainingResult:
+    config: TrainingConfig
+    status: str  # "Done", "Diverged" or "Cancelled"
+    losses: np.ndarray  # one per finished epoch, all finite
+    weights: np.ndarray  # (epochs, 3): the weights after each epoch's update
+    diverged_at: int | None
+    elapsed: float
+    optimum_weights: np.ndarray = field(default_factory=lambda: np.full(3, np.nan))
+    optimum_loss: float = math.nan
+
+    @property
+    def learned_weights(self) -> np.ndarray | None:
+        return self.weights[-1] if self.status == "Done" and len(self.weights) else None
+
+    @property
+    def final_loss(self) -> float | None:
+        return float(self.losses[-1]) if len(self.losses) else None
+
+
+def least_squares(X: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, float]:
+    """The closed-form optimum on the same data, and its mean squared error (in float64)."""
+    X, y = X.double(), y.double()
+    solution = torch.linalg.lstsq(X, y.unsqueeze(1)).solution.squeeze(1)
+    loss = torch.mean((y - torch.mv(X, solution)) ** 2).item()
+    return solution.numpy(), loss
+
+
+def snapshot(losses: np.ndarray, weights: np.ndarray, epochs_total: int, elapsed: float) -> Progress:
+    """Thin the curve so far so every streamed update has a bounded size."""
+    loss_idx = thin_indices(losses, PROGRESS_LOSS_POINTS)
+    weight_idx = thin_indices(losses, PROGRESS_WEIGHT_POINTS)
+    return Progress(
+        epochs_done=len(losses),
+        epochs_total=epochs_total,
+        elapsed=elapsed,
+        loss_epochs=loss_idx.tolist(),
+        losses=float32_list(losses[loss_idx]),
+        weight_epochs=weight_idx.tolist(),
+        weights=[float32_list(weights[weight_idx, k]) for k in range(3)],
+        current_weights=float32_list(weights[-1]) if len(weights) else [],
+    )
+
+
+def train(
+    config: TrainingConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    progress_interval: float = 0.1,
+) -> TrainingResult:
+    """Run the configured approach, reporting progress at most every `progress_interval` s.
+
+    The first epoch is reported at once so the curve appears without waiting an interval.
+    Training stops at the first non-finite loss: the status is then "Diverged"; or when
+    `on_progress` raises StopTraining: "Cancelled".
+    """
+    started = time.perf_counter()
+    torch.manual_seed(config.seed)
+    X, y = make_dataset(config.samples, config.noise, config.true_weights)
+    step, current_weights = APPROACH_BUILDERS[config.approach](X, y, config.lr)
+
+    losses = np.empty(config.epochs)
+    weights = np.empty((config.epochs, 3), dtype=np.float32)
+    status, diverged_at = "Done", None
+    next_report = started  # report the first epoch immediately
+    done = 0
+    for epoch in range(config.epochs):
+        loss = step()
+        if not math.isfinite(loss):
+            status, diverged_at = "Diverged", epoch
+            break
+        losses[epoch] = loss
+        weights[epoch] = current_weights()
+        done = epoch + 1
+        if on_progress is not None:
+            now = time.perf_counter()
+            if now >= next_report:
+                try:
+                    on_progress(snapshot(losses[:done], weights[:done], config.epochs, now - started))
+                except StopTraining:
+                    status = "Cancelled"
+                    break
+                next_report = time.perf_counter() + progress_interval
+
+    result = TrainingResult(
+        config=config,
+        status=status,
+        losses=losses[:done],
+        weights=weights[:done],
+        diverged_at=diverged_at,
+        elapsed=time.perf_counter() - started,
+    )
+    result.optimum_weights, result.optimum_loss = least_squares(X, y)
+    return result
