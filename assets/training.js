@@ -44,11 +44,5 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         markCancelled: function (_clicks, request) {
             return request && request.run_id ? request.run_id : window.dash_clientside.no_update;
         },
-        // Follow the controls in the address bar without adding history entries.
-        replaceQuery: function (query) {
-            if (typeof query === "string" && query.startsWith("?")) {
-                window.history.replaceState(window.history.state, "", window.location.pathname + query);
-            }
-        },
     },
 });

@@ -1,20 +1,30 @@
-"""Pure figure builders: data in, `go.Figure` out. No callbacks, no Dash state."""
+"""Pure figure builders: data in, a plotly figure out. No callbacks, no Dash state.
+
+They return plain figure dicts (what `go.Figure(...).to_plotly_json()` would give), because
+plotly's validation of a 2,000-point go.Figure costs about 100 ms here, more than a slider
+drag can afford; dcc.Graph takes the dict as it is, and the data arrive in the browser as
+ordinary arrays.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-import plotly.graph_objects as go
+import numpy as np
+import plotly.io as pio
 
-# One palette for the whole app (plotly's default qualitative colours, colour-blind friendly order)
+from core.curves import float32_list
+
+# One palette for the whole app, ordered for contrast
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f")
 WEIGHT_NAMES = ("w0 (intercept)", "w1 (coefficient of a)", "w2 (coefficient of b)")
+_TEMPLATE = pio.templates["plotly_white"].to_plotly_json()  # resolved once, not per figure
 
 
 def base_layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     """The look every chart shares."""
     layout = dict(
-        template="plotly_white",
+        template=_TEMPLATE,
         margin=dict(l=60, r=20, t=30, b=50),
         xaxis=dict(title=dict(text=x_title), zeroline=False),
         yaxis=dict(title=dict(text=y_title), zeroline=False),
@@ -22,82 +32,78 @@ def base_layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
         uirevision="keep",  # zoom and legend clicks survive streamed updates
         font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13),
     )
-    layout.update(extra)
+    for key, value in extra.items():
+        layout[key] = {**layout.get(key, {}), **value} if isinstance(value, dict) else value
     return layout
+
+
+def line(x, y, name: str, color: str, width: float = 2, dash: str = "solid", **extra) -> dict:
+    return dict(type="scatter", mode="lines", x=x, y=y, name=name,
+                line=dict(color=color, width=width, dash=dash), **extra)
 
 
 def serve_loss_figure(
     current: Mapping[str, Any] | None,
     overlays: Iterable[Mapping[str, Any]] = (),
     log_y: bool = False,
-) -> go.Figure:
+) -> dict:
     """Trace 0 is the current run's loss (x: epoch from 0, y: MSE); overlays follow it.
 
     `current` and each overlay hold `epochs` and `losses` lists, overlays also a `label`.
     """
-    fig = go.Figure(layout=base_layout("Epoch", "Loss (mean squared error)"))
-    fig.update_yaxes(type="log" if log_y else "linear")
     current = current or {}
-    fig.add_trace(
-        go.Scatter(
-            x=current.get("epochs", []),
-            y=current.get("losses", []),
-            name=current.get("label", "Current run"),
-            mode="lines",
-            line=dict(color=COLORS[0], width=2.5),
-        )
-    )
-    current_id = current.get("run_id")
-    for i, overlay in enumerate(o for o in overlays if o.get("run_id") != current_id):
-        fig.add_trace(
-            go.Scatter(
-                x=overlay.get("epochs", []),
-                y=overlay.get("losses", []),
-                name=overlay.get("label", "Earlier run"),
-                mode="lines",
-                line=dict(color=COLORS[1 + i % (len(COLORS) - 1)], width=1.5, dash="dot"),
-            )
-        )
-    return fig
+    data = [line(current.get("epochs", []), current.get("losses", []),
+                 current.get("label", "Current run"), COLORS[0], width=2.5)]
+    others = [o for o in overlays if isinstance(o, Mapping) and o.get("run_id") != current.get("run_id")]
+    for i, overlay in enumerate(others):
+        data.append(line(overlay.get("epochs", []), overlay.get("losses", []),
+                         str(overlay.get("label", "Earlier run")),
+                         COLORS[1 + i % (len(COLORS) - 1)], width=1.5, dash="dot"))
+    layout = base_layout("Epoch", "Loss (mean squared error)",
+                         yaxis=dict(type="log" if log_y else "linear"))
+    return dict(data=data, layout=layout)
 
 
-def serve_weights_figure(
-    current: Mapping[str, Any] | None, true_weights: Sequence[float]
-) -> go.Figure:
+def serve_weights_figure(current: Mapping[str, Any] | None, true_weights: Sequence[float]) -> dict:
     """Traces 0-2 are w0, w1, w2 after each epoch; traces 3-5 mark the true values, dashed."""
-    fig = go.Figure(
-        layout=base_layout(
-            "Epoch (weights after its update)",
-            "Weight value",
-            xaxis2=dict(overlaying="x", range=[0, 1], visible=False, fixedrange=True),
-        )
-    )
     current = current or {}
     epochs = current.get("epochs", [])
     series = current.get("weights") or [[], [], []]
-    for k in range(3):
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=series[k],
-                name=WEIGHT_NAMES[k],
-                mode="lines",
-                line=dict(color=COLORS[k], width=2),
-            )
-        )
-    for k in range(3):
-        fig.add_trace(true_weight_line(k, true_weights[k]))
-    return fig
-
-
-def true_weight_line(k: int, value: float) -> go.Scatter:
-    """A dashed horizontal line across the whole chart, whatever its x range."""
-    return go.Scatter(
-        x=[0, 1],
-        y=[value, value],
-        xaxis="x2",  # an invisible 0..1 axis, so the line always spans the plot
-        name=f"true w{k} = {value:g}",
-        mode="lines",
-        line=dict(color=COLORS[k], width=1, dash="dash"),
-        hoverinfo="name",
+    data = [line(epochs, series[k], WEIGHT_NAMES[k], COLORS[k]) for k in range(3)]
+    data += [true_weight_line(k, true_weights[k]) for k in range(3)]
+    layout = base_layout(
+        "Epoch (weights after its update)",
+        "Weight value",
+        xaxis2=dict(overlaying="x", range=[0, 1], visible=False, fixedrange=True),
     )
+    return dict(data=data, layout=layout)
+
+
+def true_weight_line(k: int, value: float) -> dict:
+    """A dashed horizontal line across the whole chart, whatever its x range."""
+    return line([0, 1], [value, value], f"true w{k} = {value:g}", COLORS[k], width=1, dash="dash",
+                xaxis="x2", hoverinfo="name")  # x2: an invisible 0..1 axis spanning the plot
+
+
+def serve_activation_figure(
+    x: np.ndarray,
+    curves: Sequence[Mapping[str, Any]],
+    derivative: np.ndarray | None = None,
+    y_range: Sequence[float] | None = None,
+) -> dict:
+    """Trace 0 is f(x) of the first curve; its derivative (if given) is trace 1; others follow.
+
+    Each curve holds `label` and `y`; values go out at float32 precision (what a screen shows).
+    """
+    xs = float32_list(x)
+    main, *others = curves
+    data = [line(xs, float32_list(main["y"]), main["label"], COLORS[0], width=3)]
+    if derivative is not None:
+        data.append(line(xs, float32_list(derivative), f"{main['label']}: derivative f′(x)",
+                         COLORS[0], dash="dash"))
+    for i, curve in enumerate(others):
+        data.append(line(xs, float32_list(curve["y"]), curve["label"],
+                         COLORS[1 + i % (len(COLORS) - 1)]))
+    yaxis = dict(range=list(y_range)) if y_range is not None else dict(autorange=True)
+    layout = base_layout("x", "f(x)", hovermode="x unified", yaxis=yaxis)
+    return dict(data=data, layout=layout)

@@ -651,7 +651,7 @@ clientside_callback(
     prevent_initial_call=True,
 )
 clientside_callback(  # no output: the effect is the address bar, without a history entry
-    ClientsideFunction("training", "replaceQuery"),
+    ClientsideFunction("app", "replaceQuery"),
     Input(ids.CONFIG_QUERY, "data"),
     prevent_initial_call=True,
 )
