@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 import dash  # noqa: E402
 from dash import Dash, dcc, html  # noqa: E402
 
-from components import ids, jobs, training  # noqa: E402
+from components import gallery, ids, jobs, training  # noqa: E402
 
 manager = jobs.configure(os.environ)
 
@@ -33,6 +33,7 @@ app = Dash(
 server = app.server
 
 dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard", layout=training.layout)
+dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard", layout=gallery.layout)
 
 app.layout = html.Div(
     [
@@ -41,6 +42,7 @@ app.layout = html.Div(
                 [
                     html.Span("PyTorch, visually", className="brand"),
                     dcc.Link("Training", href="/", className="nav-link"),
+                    dcc.Link("Activation gallery", href="/gallery", className="nav-link"),
                 ],
                 className="nav",
                 **{"aria-label": "Pages"},

@@ -52,3 +52,18 @@ DOWNLOAD = "download"
 # Gallery page (contract ids)
 ACTIVATION = "activation"
 ACTIVATION_GRAPH = "activation-graph"
+
+# Gallery page: the rest
+PARAM_SLIDER = "param-slider"  # pattern-matching type; the id's "name" is the parameter's
+PARAM_BOX = "param-box"
+PARAM_CONTROLS = "param-controls"
+SHOW_DERIVATIVE = "show-derivative"
+XMIN = "xmin"
+XMAX = "xmax"
+COMPARE = "compare"
+GALLERY_RESET = "gallery-reset"
+GALLERY_NOTICE = "gallery-notice"
+FORMULA = "formula"
+TORCH_EQUIVALENT = "torch-equivalent"
+PROPERTIES = "properties"
+GALLERY_QUERY = "gallery-query"

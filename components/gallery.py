@@ -1,0 +1,351 @@
+"""Activation gallery (path `/gallery`): the seed's functions and today's, with live parameters.
+
+Everything shown comes from the one registry in `core.activations`: names, parameters and their
+ranges, formulas, the seed's y-limits, values and autograd derivatives, and the properties.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from dash import (
+    ALL,
+    MATCH,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
+
+from components import ids
+from components.figures import serve_activation_figure
+from core.activations import (
+    ACTIVATIONS,
+    DEFAULT_ACTIVATION,
+    DEFAULT_XMAX,
+    DEFAULT_XMIN,
+    X_LIMIT,
+    evaluate,
+    make_grid,
+    properties,
+    resolve,
+)
+
+GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
+MAX_COMPARED = 6
+
+
+def slider_id(name: str) -> dict:
+    return {"type": ids.PARAM_SLIDER, "name": name}
+
+
+def box_id(name: str) -> dict:
+    return {"type": ids.PARAM_BOX, "name": name}
+
+
+def dom_id(component_id: dict) -> str:
+    """The DOM id Dash gives a pattern-matching id (sorted keys, compact JSON), for labels."""
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain functions (tests call these directly)
+
+
+def parse_compare(raw: Any, selected: str) -> tuple[list[str], list[str]]:
+    """Known function names to overlay (a list, or a comma-separated string from the URL)."""
+    if isinstance(raw, str):
+        raw = [part.strip() for part in raw.split(",") if part.strip()]
+    if not isinstance(raw, list):
+        return [], ([] if raw is None else ["compare must be a list of function names."])
+    names, errors = [], []
+    for item in raw:
+        if isinstance(item, str) and item in ACTIVATIONS:
+            if item != selected and item not in names:
+                names.append(item)
+        else:
+            errors.append(f"Cannot compare with unknown function {str(item)[:30]!r}.")
+    if len(names) > MAX_COMPARED:
+        errors.append(f"At most {MAX_COMPARED} functions can be compared at once.")
+    return names[:MAX_COMPARED], errors
+
+
+def gallery_query(name: str, params: Mapping[str, float], xmin: float, xmax: float,
+                  compare: list[str], derivative: bool) -> str:
+    query: dict[str, Any] = {"fn": name, **{k: f"{v:g}" for k, v in params.items()}}
+    if (xmin, xmax) != (DEFAULT_XMIN, DEFAULT_XMAX):
+        query.update(xmin=f"{xmin:g}", xmax=f"{xmax:g}")
+    if compare:
+        query["compare"] = ",".join(compare)
+    if derivative:
+        query["deriv"] = "1"
+    return "?" + urlencode(query, safe=",")
+
+
+def _bound(value: float) -> str:
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:.4g}"
+
+
+def properties_rows(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    low, high = props["range"]
+    saturating = {"both": "yes, on both sides", "left": "yes, for x → −∞",
+                  "right": "yes, for x → +∞", "none": "no"}[props["saturating"]]
+    return [
+        ("Range", f"[{_bound(low)}, {_bound(high)}]"),
+        ("Monotonic", "yes" if props["monotonic"] else "no"),
+        ("Continuity", props["continuity"]),
+        ("Zero-centred (f(0) = 0)", "yes" if props["zero_centred"] else "no"),
+        ("Saturating", saturating),
+        ("f′(0)", f"{props['derivative_at_0']:.4g}"),
+    ]
+
+
+def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
+         compare: list[str], derivative: bool):
+    """(figure, properties table, formula markdown, torch.nn text) for one gallery view."""
+    activation = ACTIVATIONS[name]
+    x = make_grid(xmin, xmax)
+    y, dy = evaluate(name, x, params)
+    curves = [{"label": label(name, params), "y": y}]
+    curves += [{"label": label(other, {}), "y": evaluate(other, x)[0]} for other in compare]
+    default_range = (xmin, xmax) == (DEFAULT_XMIN, DEFAULT_XMAX)
+    figure = serve_activation_figure(
+        x, curves, dy if derivative else None, activation.ylim if default_range else None
+    )
+    table = html.Table(
+        html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in properties_rows(properties(name, params))]),
+        className="props-table",
+    )
+    formula = f"$$\n{activation.formula_latex}\n$$"  # on their own lines: display math, not markdown
+    if activation.torch_nn:
+        torch_text = ["In PyTorch: ", html.Code(activation.torch_nn)]
+    else:
+        torch_text = "torch.nn has no module for this one; it is a one-line tensor expression."
+    return figure, table, formula, torch_text
+
+
+def label(name: str, params: Mapping[str, float]) -> str:
+    shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
+    return ACTIVATIONS[name].display_name + (f" ({shown})" if shown else "")
+
+
+def settings_from_controls(name, slider_values, slider_ids, xmin, xmax) -> dict:
+    raw: dict[str, Any] = {"xmin": DEFAULT_XMIN if xmin is None else xmin,
+                           "xmax": DEFAULT_XMAX if xmax is None else xmax}
+    for control_id, value in zip(slider_ids or [], slider_values or []):
+        if isinstance(control_id, dict) and isinstance(control_id.get("name"), str):
+            raw[control_id["name"]] = value
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout
+
+
+def _options() -> list[dict]:
+    options = []
+    for group, title in GROUP_TITLES.items():
+        options.append({"label": f"— {title} —", "value": f"group:{group}", "disabled": True})
+        options += [{"label": a.display_name, "value": a.name}
+                    for a in ACTIVATIONS.values() if a.group == group]
+    return options
+
+
+def param_controls(name: str, params: Mapping[str, float]) -> list:
+    """A slider plus a number box per parameter; the curve follows the slider while dragging."""
+    controls = []
+    for p in ACTIVATIONS[name].params:
+        controls.append(
+            html.Div(
+                [
+                    html.Label(p.label, htmlFor=dom_id(box_id(p.name))),
+                    html.Div(
+                        [
+                            dcc.Slider(id=slider_id(p.name), min=p.min, max=p.max, step=p.step,
+                                       value=params[p.name], updatemode="drag",
+                                       marks={p.min: f"{p.min:g}", p.max: f"{p.max:g}"},
+                                       className="param-slider"),
+                            dcc.Input(id=box_id(p.name), type="number", min=p.min, max=p.max,
+                                      step=p.step, value=params[p.name], className="number-input param-box"),
+                        ],
+                        className="param-row",
+                    ),
+                ],
+                className="control",
+            )
+        )
+    if not controls:
+        controls.append(html.P("This function has no parameters.", className="hint"))
+    return controls
+
+
+def layout(**query) -> html.Div:
+    resolved = resolve(query.get("fn"), query)
+    compare, compare_errors = parse_compare(query.get("compare"), resolved.name)
+    derivative = str(query.get("deriv", "")).lower() in ("1", "true", "yes", "on")
+    figure, table, formula, torch_text = view(resolved.name, resolved.params, resolved.xmin,
+                                              resolved.xmax, compare, derivative)
+    notices = [f"Ignored from the link: {e}" for e in resolved.errors + compare_errors]
+    controls = html.Section(
+        [
+            html.H2("Activation function"),
+            html.Div(
+                [
+                    html.Label("Function", htmlFor=ids.ACTIVATION),
+                    dcc.Dropdown(id=ids.ACTIVATION, options=_options(), value=resolved.name,
+                                 clearable=False, searchable=True),
+                ],
+                className="control",
+            ),
+            html.Div(param_controls(resolved.name, resolved.params), id=ids.PARAM_CONTROLS),
+            dcc.Checklist(
+                id=ids.SHOW_DERIVATIVE,
+                options=[{"label": "Show the derivative f′(x) (from autograd)", "value": "on"}],
+                value=["on"] if derivative else [],
+                className="check",
+            ),
+            html.Fieldset(
+                [
+                    html.Legend("x range"),
+                    html.Div(
+                        [
+                            html.Div([html.Label("from", htmlFor=ids.XMIN),
+                                      dcc.Input(id=ids.XMIN, type="number", value=resolved.xmin, step="any",
+                                                min=-X_LIMIT, max=X_LIMIT, className="number-input")]),
+                            html.Div([html.Label("to", htmlFor=ids.XMAX),
+                                      dcc.Input(id=ids.XMAX, type="number", value=resolved.xmax, step="any",
+                                                min=-X_LIMIT, max=X_LIMIT, className="number-input")]),
+                        ],
+                        className="range-row",
+                    ),
+                ],
+                className="control",
+            ),
+            html.Div(
+                [
+                    html.Label("Compare with", htmlFor=ids.COMPARE),
+                    dcc.Dropdown(id=ids.COMPARE, options=[o for o in _options() if not o.get("disabled")],
+                                 value=compare, multi=True, placeholder="Overlay other functions…"),
+                ],
+                className="control",
+            ),
+            html.Button("Back to the tutorial's view", id=ids.GALLERY_RESET, className="button small"),
+            html.Div([html.P(n, className="notice") for n in notices], id=ids.GALLERY_NOTICE,
+                     role="alert"),
+        ],
+        className="panel controls",
+        **{"aria-label": "Gallery settings"},
+    )
+    chart = html.Section(
+        [
+            dcc.Graph(id=ids.ACTIVATION_GRAPH, figure=figure, config={"displaylogo": False},
+                      className="chart tall"),
+            html.Div(
+                [
+                    html.Div([html.H2("Formula"), dcc.Markdown(formula, id=ids.FORMULA, mathjax=True),
+                              html.P(torch_text, id=ids.TORCH_EQUIVALENT)]),
+                    html.Div([html.H2("Properties"), html.Div(table, id=ids.PROPERTIES)]),
+                ],
+                className="facts",
+            ),
+        ],
+        className="panel charts",
+    )
+    return html.Div([controls, chart, dcc.Store(id=ids.GALLERY_QUERY)], className="page gallery")
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks
+
+
+@callback(
+    Output(ids.PARAM_CONTROLS, "children"),
+    Input(ids.ACTIVATION, "value"),
+    prevent_initial_call=True,
+)
+def show_param_controls(name):
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        return no_update
+    return param_controls(name, {p.name: p.default for p in ACTIVATIONS[name].params})
+
+
+@callback(
+    Output(slider_id(MATCH), "value"),
+    Output(box_id(MATCH), "value"),
+    Input(slider_id(MATCH), "value"),
+    Input(box_id(MATCH), "value"),
+    prevent_initial_call=True,
+)
+def sync_param(slider_value, box_value):
+    """Slider and box show one value; a box value out of range does not move the slider."""
+    if ctx.triggered_id and ctx.triggered_id.get("type") == ids.PARAM_BOX:
+        if isinstance(box_value, (int, float)) and not isinstance(box_value, bool):
+            return box_value, no_update
+        return no_update, no_update
+    return no_update, slider_value
+
+
+@callback(
+    Output(ids.ACTIVATION_GRAPH, "figure"),
+    Output(ids.PROPERTIES, "children"),
+    Output(ids.FORMULA, "children"),
+    Output(ids.TORCH_EQUIVALENT, "children"),
+    Output(ids.GALLERY_NOTICE, "children"),
+    Output(ids.GALLERY_QUERY, "data"),
+    Input(ids.ACTIVATION, "value"),
+    Input(slider_id(ALL), "value"),
+    Input(ids.SHOW_DERIVATIVE, "value"),
+    Input(ids.XMIN, "value"),
+    Input(ids.XMAX, "value"),
+    Input(ids.COMPARE, "value"),
+    State(slider_id(ALL), "id"),
+    prevent_initial_call=True,
+)
+def draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids):
+    """Validate everything on the server (any client can post anything) and redraw."""
+    resolved = resolve(name, settings_from_controls(name, slider_values, slider_ids, xmin, xmax))
+    compared, compare_errors = parse_compare(compare, resolved.name)
+    derivative = isinstance(show_derivative, list) and "on" in show_derivative
+    outputs = view(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
+    notices = [html.P(e, className="notice") for e in resolved.errors + compare_errors]
+    query = gallery_query(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
+    return *outputs, notices, query
+
+
+@callback(
+    Output(ids.ACTIVATION, "value"),
+    Output(ids.XMIN, "value"),
+    Output(ids.XMAX, "value"),
+    Output(ids.COMPARE, "value"),
+    Output(ids.SHOW_DERIVATIVE, "value"),
+    Output(slider_id(ALL), "value", allow_duplicate=True),
+    Input(ids.GALLERY_RESET, "n_clicks"),
+    State(ids.ACTIVATION, "value"),
+    State(slider_id(ALL), "id"),
+    prevent_initial_call=True,
+)
+def reset_view(_clicks, name, slider_ids):
+    """The tutorial's own plot of the current function: default parameters, grid and y-limits."""
+    name = name if name in ACTIVATIONS else DEFAULT_ACTIVATION
+    defaults = {p.name: p.default for p in ACTIVATIONS[name].params}
+    values = [defaults.get(i.get("name"), no_update) if isinstance(i, dict) else no_update
+              for i in slider_ids or []]
+    return name, DEFAULT_XMIN, DEFAULT_XMAX, [], [], values
+
+
+clientside_callback(  # no output: the effect is the address bar, without a history entry
+    ClientsideFunction("app", "replaceQuery"),
+    Input(ids.GALLERY_QUERY, "data"),
+    prevent_initial_call=True,
+)
