@@ -113,15 +113,21 @@ def status_line(record: Mapping[str, Any]) -> str:
     return f"Failed — {record.get('reason', 'the training job ended without a result')}"
 
 
-def progress_outputs(progress: Progress) -> list:
-    """What one streamed update sets: both charts (whole thinned curve), the bar, the status."""
+def progress_outputs(progress: Progress, true_weights) -> list:
+    """What one streamed update sets: both charts (whole thinned curve), the bar, the status.
+
+    Patches leave the overlays and the user's zoom alone; each carries the whole curve so far
+    because Dash keeps only the newest progress value.
+    """
     loss_patch = Patch()
     loss_patch["data"][0]["x"] = progress.loss_epochs
     loss_patch["data"][0]["y"] = progress.losses
+    loss_patch["data"][0]["name"] = "Current run"
     weights_patch = Patch()
     for k in range(3):
         weights_patch["data"][k]["x"] = progress.weight_epochs
         weights_patch["data"][k]["y"] = progress.weights[k]
+        weights_patch["data"][3 + k] = true_weight_line(k, true_weights[k])
     current = progress.current_weights
     text = (
         f"Epoch {progress.epochs_done:,} of {progress.epochs_total:,} · "
@@ -143,7 +149,7 @@ def run_label(record: Mapping[str, Any]) -> str:
 def execute_run(request: Any, on_progress) -> dict[str, Any]:
     """Validate a run request again (any client can post one) and train; never raises.
 
-    Progress goes to `on_progress` until the browser asks to cancel this run.
+    Progress goes to `on_progress(progress, config)` until the browser asks to cancel this run.
     """
     request = request if isinstance(request, dict) else {}
     run_id = request.get("run_id")
@@ -161,7 +167,7 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         def report(progress: Progress) -> None:
             if store.cancel_requested(run_id):
                 raise StopTraining
-            on_progress(progress)
+            on_progress(progress, parsed.config)
 
         try:
             result = train(parsed.config, on_progress=report, progress_interval=POLL_MS / 1000)
@@ -428,8 +434,6 @@ def check_controls(*values):
     Output(ids.RUN_REQUEST, "data"),
     Output(ids.STATUS, "children", allow_duplicate=True),
     *[Output(o.component_id, o.component_property, allow_duplicate=True) for o in ERROR_OUTPUTS],
-    Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
-    Output(ids.WEIGHTS_GRAPH, "figure", allow_duplicate=True),
     Output(ids.PROGRESS_BAR, "value", allow_duplicate=True),
     Output(ids.PROGRESS_TEXT, "children", allow_duplicate=True),
     Input(ids.TRAIN_BUTTON, "n_clicks"),
@@ -437,35 +441,19 @@ def check_controls(*values):
     prevent_initial_call=True,
 )
 def start_run(_clicks, *values):
-    """Validate on the server; a valid run gets a unique id so no two runs share a job."""
+    """Validate on the server; a valid run gets a unique id so no two runs share a job.
+
+    The charts are not touched here: redrawing them would delay the job's start by the time
+    the browser takes to draw, and the first streamed update replaces the curves anyway.
+    """
     parsed = parse_training_config(config_from_controls(*values))
     errors = _errors_for_controls(parsed.errors)
     if parsed.config is None:
         first = next(iter(parsed.errors.values()))
-        return (no_update, f"Invalid — {first}", *errors, no_update, no_update, no_update, no_update)
+        return (no_update, f"Invalid — {first}", *errors, no_update, no_update)
     request = {"run_id": uuid.uuid4().hex, "config": parsed.config.to_dict()}
-    return (
-        request,
-        f"Running — starting {parsed.config.epochs:,} epochs (seed {parsed.config.seed})",
-        *errors,
-        *cleared_charts(parsed.config.true_weights),
-        0,
-        "",
-    )
-
-
-def cleared_charts(true_weights) -> tuple[Patch, Patch]:
-    """Empty both charts for a new run, as patches: building whole figures costs ~100 ms."""
-    loss = Patch()
-    loss["data"][0]["x"] = []
-    loss["data"][0]["y"] = []
-    loss["data"][0]["name"] = "Current run"
-    weights = Patch()
-    for k in range(3):
-        weights["data"][k]["x"] = []
-        weights["data"][k]["y"] = []
-        weights["data"][3 + k] = true_weight_line(k, true_weights[k])
-    return loss, weights
+    status = f"Running — starting {parsed.config.epochs:,} epochs (seed {parsed.config.seed})"
+    return request, status, *errors, 0, ""
 
 
 @callback(
@@ -491,7 +479,10 @@ def cleared_charts(true_weights) -> tuple[Patch, Patch]:
     prevent_initial_call=True,
 )
 def run_training(set_progress, request):
-    record = execute_run(request, lambda p: set_progress(progress_outputs(p)))
+    def report(progress: Progress, config: TrainingConfig) -> None:
+        set_progress(progress_outputs(progress, config.true_weights))
+
+    record = execute_run(request, report)
     return record, status_line(record)
 
 

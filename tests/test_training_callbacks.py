@@ -74,7 +74,7 @@ def test_an_empty_seed_is_replaced_by_the_seed_actually_used():
 def test_execute_run_trains_and_records_its_outcome():
     request = training.start_run(1, *CONTROLS)[0]
     updates = []
-    record = training.execute_run(request, updates.append)
+    record = training.execute_run(request, lambda progress, config: updates.append(progress))
     assert record["status"] == "Done" and record["run_id"] == request["run_id"]
     assert updates and updates[0].epochs_done == 1
     assert jobs.outcomes().read(request["run_id"])["line"].startswith("Done — 1,000 epochs")
@@ -86,7 +86,7 @@ def test_execute_run_trains_and_records_its_outcome():
     {"run_id": "r", "config": {"epochs": 10**9}}, {"run_id": "r", "config": {"seed": None}},
 ])
 def test_execute_run_rejects_forged_requests(request_data):
-    record = training.execute_run(request_data, lambda p: None)
+    record = training.execute_run(request_data, lambda *_: None)
     assert record["status"] == "Invalid"
     assert training.status_line(record).startswith("Invalid — ")
 
@@ -94,7 +94,7 @@ def test_execute_run_rejects_forged_requests(request_data):
 def test_a_cancel_request_stops_the_job_at_its_next_report():
     request = training.start_run(1, "manual", 0.01, 1_000_000, 100, 1, 3, 1, 5, 7)[0]
     training.request_cancel(1, request)
-    record = training.execute_run(request, lambda p: None)
+    record = training.execute_run(request, lambda *_: None)
     assert record["status"] == "Cancelled" and record["epochs_run"] == 1
     assert training.status_line(record).startswith("Cancelled — stopped after 1 epochs")
 
@@ -103,7 +103,7 @@ def test_a_training_exception_becomes_failed(monkeypatch):
     def boom(*args, **kwargs):
         raise MemoryError("out of memory")
     monkeypatch.setattr(training, "train", boom)
-    record = training.execute_run({"run_id": "r", "config": {"seed": 1}}, lambda p: None)
+    record = training.execute_run({"run_id": "r", "config": {"seed": 1}}, lambda *_: None)
     assert record["status"] == "Failed" and "out of memory" in training.status_line(record)
 
 
@@ -127,7 +127,7 @@ def test_status_lines_start_with_the_state_word():
 def test_a_progress_update_of_a_million_epoch_run_stays_small():
     losses = np.linspace(100, 1, 1_000_000) + np.random.default_rng(0).random(1_000_000)
     weights = np.random.default_rng(1).random((1_000_000, 3)).astype(np.float32)
-    outputs = training.progress_outputs(snapshot(losses, weights, 1_000_000, 12.0))
+    outputs = training.progress_outputs(snapshot(losses, weights, 1_000_000, 12.0), (1, 5, 7))
     size = len(json.dumps(outputs, allow_nan=False, default=lambda patch: patch.to_plotly_json()))
     assert size <= 64 * 1024
     assert outputs[-1] == "Running — epoch 1,000,000 of 1,000,000"
