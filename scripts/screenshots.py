@@ -1,0 +1,43 @@
+"""Take the README's screenshots from the running app: `python scripts/screenshots.py [URL]`.
+
+Needs the app running (python app.py) and Debian's chromium; writes docs/screenshots/*.png.
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8050"
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{BASE}/?approach=manual&seed=3&epochs=1000")
+        page.click("#train-button")
+        page.wait_for_function("document.querySelector('#status').innerText.startsWith('Done')")
+        page.goto(f"{BASE}/?approach=module&seed=3&epochs=1000")
+        page.click("#train-button")
+        page.wait_for_function("document.querySelector('#status').innerText.startsWith('Done')")
+        page.click("#overlay-runs label >> nth=1")  # overlay the manual run
+        page.wait_for_timeout(800)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.set_viewport_size({"width": 1280, "height": 1250})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / "training.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{BASE}/gallery?fn=elu&alpha=0.9")
+        page.wait_for_selector("#activation-graph .js-plotly-plot")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(OUT / "gallery.png"), full_page=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
