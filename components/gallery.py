@@ -28,6 +28,7 @@ from dash import (
 
 from components import ids
 from components.figures import serve_activation_figure
+from core.numbers import exact_text
 from core.activations import (
     ACTIVATIONS,
     DEFAULT_ACTIVATION,
@@ -81,9 +82,9 @@ def parse_compare(raw: Any, selected: str) -> tuple[list[str], list[str]]:
 
 def gallery_query(name: str, params: Mapping[str, float], xmin: float, xmax: float,
                   compare: list[str], derivative: bool) -> str:
-    query: dict[str, Any] = {"fn": name, **{k: f"{v:g}" for k, v in params.items()}}
+    query: dict[str, Any] = {"fn": name, **{k: exact_text(v) for k, v in params.items()}}
     if (xmin, xmax) != (DEFAULT_XMIN, DEFAULT_XMAX):
-        query.update(xmin=f"{xmin:g}", xmax=f"{xmax:g}")
+        query.update(xmin=exact_text(xmin), xmax=exact_text(xmax))
     if compare:
         query["compare"] = ",".join(compare)
     if derivative:
@@ -118,7 +119,7 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
     x = make_grid(xmin, xmax)
     y, dy = evaluate(name, x, params)
     curves = [{"label": label(name, params), "y": y}]
-    curves += [{"label": label(other, {}), "y": evaluate(other, x)[0]} for other in compare]
+    curves += [{"label": label(other, defaults(other)), "y": evaluate(other, x)[0]} for other in compare]
     default_range = (xmin, xmax) == (DEFAULT_XMIN, DEFAULT_XMAX)
     figure = serve_activation_figure(
         x, curves, dy if derivative else None, activation.ylim if default_range else None
@@ -135,17 +136,23 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
     return figure, table, formula, torch_text
 
 
+def defaults(name: str) -> dict[str, float]:
+    return {p.name: p.default for p in ACTIVATIONS[name].params}
+
+
 def label(name: str, params: Mapping[str, float]) -> str:
     shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
     return ACTIVATIONS[name].display_name + (f" ({shown})" if shown else "")
 
 
 def settings_from_controls(name, slider_values, slider_ids, xmin, xmax) -> dict:
+    """What the controls say, as `resolve` reads it; anything malformed is left out."""
     raw: dict[str, Any] = {"xmin": DEFAULT_XMIN if xmin is None else xmin,
                            "xmax": DEFAULT_XMAX if xmax is None else xmax}
-    for control_id, value in zip(slider_ids or [], slider_values or []):
-        if isinstance(control_id, dict) and isinstance(control_id.get("name"), str):
-            raw[control_id["name"]] = value
+    if isinstance(slider_ids, list) and isinstance(slider_values, list):
+        for control_id, value in zip(slider_ids, slider_values):
+            if isinstance(control_id, dict) and isinstance(control_id.get("name"), str):
+                raw[control_id["name"]] = value
     return raw
 
 
@@ -277,7 +284,7 @@ def layout(**query) -> html.Div:
 def show_param_controls(name):
     if not isinstance(name, str) or name not in ACTIVATIONS:
         return no_update
-    return param_controls(name, {p.name: p.default for p in ACTIVATIONS[name].params})
+    return param_controls(name, defaults(name))
 
 
 @callback(
@@ -285,15 +292,26 @@ def show_param_controls(name):
     Output(box_id(MATCH), "value"),
     Input(slider_id(MATCH), "value"),
     Input(box_id(MATCH), "value"),
+    State(ids.ACTIVATION, "value"),
     prevent_initial_call=True,
 )
-def sync_param(slider_value, box_value):
+def sync_param(slider_value, box_value, name):
     """Slider and box show one value; a box value out of range does not move the slider."""
-    if ctx.triggered_id and ctx.triggered_id.get("type") == ids.PARAM_BOX:
-        if isinstance(box_value, (int, float)) and not isinstance(box_value, bool):
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == ids.PARAM_BOX:
+        param = param_spec(name, trigger.get("name"))
+        usable = isinstance(box_value, (int, float)) and not isinstance(box_value, bool)
+        if usable and param is not None and param.min <= box_value <= param.max:
             return box_value, no_update
         return no_update, no_update
     return no_update, slider_value
+
+
+def param_spec(name, param_name):
+    """The registry's parameter `param_name` of function `name`, or None."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        return None
+    return next((p for p in ACTIVATIONS[name].params if p.name == param_name), None)
 
 
 @callback(
@@ -337,10 +355,11 @@ def draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids):
 )
 def reset_view(_clicks, name, slider_ids):
     """The tutorial's own plot of the current function: default parameters, grid and y-limits."""
-    name = name if name in ACTIVATIONS else DEFAULT_ACTIVATION
-    defaults = {p.name: p.default for p in ACTIVATIONS[name].params}
-    values = [defaults.get(i.get("name"), no_update) if isinstance(i, dict) else no_update
-              for i in slider_ids or []]
+    name = name if isinstance(name, str) and name in ACTIVATIONS else DEFAULT_ACTIVATION
+    values = []
+    for control_id in slider_ids if isinstance(slider_ids, list) else []:
+        param = param_spec(name, control_id.get("name") if isinstance(control_id, dict) else None)
+        values.append(param.default if param is not None else no_update)
     return name, DEFAULT_XMIN, DEFAULT_XMAX, [], [], values
 
 

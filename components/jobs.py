@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from typing import Mapping
 
 import diskcache
@@ -63,7 +64,7 @@ class Outcomes:
         self._cache = manager.handle
 
     def write(self, run_id: str, outcome: dict) -> None:
-        self._cache.set(f"outcome:{run_id}", outcome, expire=OUTCOME_TTL)
+        self._cache.set(f"outcome:{run_id}", {**outcome, "at": time.time()}, expire=OUTCOME_TTL)
 
     def read(self, run_id: str) -> dict | None:
         return self._cache.get(f"outcome:{run_id}")
@@ -75,3 +76,11 @@ class Outcomes:
 
     def cancel_requested(self, run_id: str) -> bool:
         return bool(self._cache.get(f"cancel:{run_id}"))
+
+    # A job beats as it reports; the page's watchdog calls a run dead when the beats stop
+    # (a killed job, a lost worker, a server restart that broke Dash's polling).
+    def beat(self, run_id: str) -> None:
+        self._cache.set(f"beat:{run_id}", time.time(), expire=OUTCOME_TTL)
+
+    def last_beat(self, run_id: str) -> float | None:
+        return self._cache.get(f"beat:{run_id}")

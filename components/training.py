@@ -8,6 +8,7 @@ newest progress value.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any, Mapping
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ from dash import (
 
 from components import ids, jobs
 from components.figures import serve_loss_figure, serve_weights_figure, true_weight_line
+from core.numbers import exact_text
 from core.regression import Progress, StopTraining, train
 from core.run_record import failed_record, make_record, record_csv
 from core.script import standalone_script
@@ -41,6 +43,7 @@ from core.training_config import (
 )
 
 POLL_MS = 100  # how often the browser asks for progress; the job reports at the same pace
+SILENCE_LIMIT = 5.0  # seconds without a sign of life before the watchdog calls a run failed
 HISTORY_SIZE = 20
 
 READY = "Ready — choose an approach and press Train."
@@ -67,14 +70,10 @@ def config_query(values: Mapping[str, Any]) -> str:
     query = {"approach": values["approach"]}
     for name in FIELDS:
         if values.get(name) is not None:
-            query[name] = _plain(values[name])
+            query[name] = exact_text(values[name])
     if tuple(values.get("true_weights", TRUE_WEIGHTS)) != TRUE_WEIGHTS:
-        query["w"] = ",".join(_plain(w) for w in values["true_weights"])
+        query["w"] = ",".join(exact_text(w) for w in values["true_weights"])
     return "?" + urlencode(query)
-
-
-def _plain(value) -> str:
-    return f"{value:g}" if float(f"{value:g}") == value else repr(value)
 
 
 def controls_from_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -167,6 +166,7 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         def report(progress: Progress) -> None:
             if store.cancel_requested(run_id):
                 raise StopTraining
+            store.beat(run_id)
             on_progress(progress, parsed.config)
 
         try:
@@ -382,6 +382,7 @@ def layout(**query) -> html.Div:
         dcc.Store(id=ids.CANCELLED_RUN),
         dcc.Store(id=ids.OVERLAY_CURVES, data=[]),
         dcc.Store(id=ids.RUN_HISTORY, storage_type="local", data=[]),
+        dcc.Interval(id=ids.WATCHDOG, interval=1000, disabled=True),
     ]
     return html.Div([controls, charts, *stores], className="page training")
 
@@ -452,6 +453,7 @@ def start_run(_clicks, *values):
         first = next(iter(parsed.errors.values()))
         return (no_update, f"Invalid — {first}", *errors, no_update, no_update)
     request = {"run_id": uuid.uuid4().hex, "config": parsed.config.to_dict()}
+    jobs.outcomes().beat(request["run_id"])  # the job's silence is counted from now
     status = f"Running — starting {parsed.config.epochs:,} epochs (seed {parsed.config.seed})"
     return request, status, *errors, 0, ""
 
@@ -473,6 +475,7 @@ def start_run(_clicks, *values):
         (Output(ids.TRAIN_BUTTON, "disabled"), True, False),
         (Output(ids.CANCEL_BUTTON, "disabled"), False, True),
         (Output(ids.RUN_PHASE, "data"), "running", "idle"),
+        (Output(ids.WATCHDOG, "disabled"), False, True),
     ],
     cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
     interval=POLL_MS,
@@ -514,6 +517,49 @@ def settled_status(phase, request, result, cancelled_run, epochs_done):
     return (
         "Failed — the training job ended without a result (its process stopped). "
         "Press Train to try again."
+    )
+
+
+@callback(
+    Output(ids.STATUS, "children", allow_duplicate=True),
+    Output(ids.TRAIN_BUTTON, "disabled", allow_duplicate=True),
+    Output(ids.CANCEL_BUTTON, "disabled", allow_duplicate=True),
+    Output(ids.WATCHDOG, "disabled", allow_duplicate=True),
+    Input(ids.WATCHDOG, "n_intervals"),
+    State(ids.RUN_REQUEST, "data"),
+    State(ids.RUN_RESULT, "data"),
+    prevent_initial_call=True,
+)
+def watch_run(_ticks, request, result):
+    """While a run is on, make sure it is alive; a dead one is reported and Train freed."""
+    verdict = watchdog_verdict(request, result, time.time())
+    if verdict is None:
+        return no_update, no_update, no_update, no_update
+    return verdict, False, True, True
+
+
+def watchdog_verdict(request, result, now: float) -> str | None:
+    """A Failed status line when the current run is dead or its result is lost, else None."""
+    if not isinstance(request, dict) or not isinstance(request.get("run_id"), str):
+        return None
+    run_id = request["run_id"]
+    if isinstance(result, dict) and result.get("run_id") == run_id:
+        return None
+    store = jobs.outcomes()
+    outcome = store.read(run_id)
+    if outcome is not None:
+        if now - outcome.get("at", now) <= SILENCE_LIMIT:
+            return None  # Dash is about to deliver it
+        return (
+            f"Failed — the run ended ({outcome['line'].split(' — ')[0]}) but its result never "
+            "reached this page; was the server restarted? Press Train to run again."
+        )
+    last = store.last_beat(run_id)
+    if last is not None and now - last <= SILENCE_LIMIT:
+        return None
+    return (
+        f"Failed — the training job stopped responding (no sign of life for "
+        f"{SILENCE_LIMIT:.0f} s). Press Train to try again."
     )
 
 

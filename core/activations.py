@@ -306,7 +306,7 @@ def resolve(fn_name: object, raw: object) -> Resolved:
     }
     xmin = _bounded(raw, "xmin", -X_LIMIT, X_LIMIT, DEFAULT_XMIN, errors)
     xmax = _bounded(raw, "xmax", -X_LIMIT, X_LIMIT, DEFAULT_XMAX, errors)
-    if xmax - xmin < MIN_SPAN:
+    if xmax - xmin < MIN_SPAN - 1e-9:  # 0.6 - 0.5 is 0.0999...98 in binary
         errors.append(
             f"xmax must exceed xmin by at least {MIN_SPAN:g}; got xmin {xmin:g}, xmax {xmax:g}, "
             f"so using the default range {DEFAULT_XMIN} to {DEFAULT_XMAX}."

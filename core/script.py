@@ -6,6 +6,7 @@ so running it prints the same weights the dashboard learned (tests run it to che
 
 from __future__ import annotations
 
+from core.numbers import exact_text
 from core.training_config import TrainingConfig
 
 _HEADER = """\
@@ -77,14 +78,8 @@ else:
 """
 
 
-def _literal(value: float) -> str:
-    """The shortest Python literal that gives back exactly `value`."""
-    short = f"{value:g}"
-    return short if float(short) == value else repr(float(value))
-
-
 def standalone_script(config: TrainingConfig) -> str:
-    w0, w1, w2 = (_literal(w) for w in config.true_weights)
+    w0, w1, w2 = (exact_text(w) for w in config.true_weights)
     header = _HEADER.format(
         imports=_IMPORTS[config.approach],
         seed=config.seed,
@@ -92,7 +87,7 @@ def standalone_script(config: TrainingConfig) -> str:
         w1=w1,
         w2=w2,
         samples=config.samples,
-        noise=_literal(config.noise),
+        noise=exact_text(config.noise),
     )
-    body = _BODIES[config.approach].format(lr=_literal(config.lr), epochs=config.epochs)
+    body = _BODIES[config.approach].format(lr=exact_text(config.lr), epochs=config.epochs)
     return header + "\n" + body + _FOOTER

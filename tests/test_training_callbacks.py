@@ -160,3 +160,22 @@ def test_redraw_keeps_the_streaming_curve_when_no_result_yet():
     assert fig["data"][0]["y"] == [1.0]
     fig = training.redraw_loss("junk", "linear", None, None, "junk")
     assert fig["data"][0]["y"] == []
+
+
+def test_the_watchdog_calls_a_silent_run_failed_and_frees_train():
+    request = training.start_run(1, *CONTROLS)[0]
+    now = jobs.outcomes().last_beat(request["run_id"])
+    assert training.watchdog_verdict(request, None, now + 1) is None  # just started
+    verdict = training.watchdog_verdict(request, None, now + training.SILENCE_LIMIT + 1)
+    assert verdict.startswith("Failed — the training job stopped responding")
+    status, train_disabled, cancel_disabled, watchdog_disabled = training.watch_run(1, {"run_id": "gone"}, None)
+    assert status.startswith("Failed") and train_disabled is False and cancel_disabled is True
+
+
+def test_the_watchdog_reports_a_result_that_never_arrived():
+    request = {"run_id": "r9", "config": {}}
+    jobs.outcomes().write("r9", {"status": "Done", "line": "Done — fine"})
+    at = jobs.outcomes().read("r9")["at"]
+    assert training.watchdog_verdict(request, None, at + 1) is None
+    assert "never reached this page" in training.watchdog_verdict(request, None, at + 60)
+    assert training.watchdog_verdict(request, {"run_id": "r9"}, at + 60) is None
