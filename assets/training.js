@@ -1,8 +1,8 @@
 // Clientside callbacks of the training page: browser-only bookkeeping of finished runs.
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     training: {
-        // Keep the last 20 finished runs in local storage (survives reloads).
-        rememberRun: function (result, _clearClicks, history) {
+        // Keep the last `size` finished runs in local storage (survives reloads).
+        rememberRun: function (result, _clearClicks, history, size) {
             const ctx = window.dash_clientside.callback_context;
             if (ctx.triggered_id === "clear-history-button") {
                 return [];
@@ -14,7 +14,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             if (runs.some(function (r) { return r && r.run_id === result.run_id; })) {
                 return window.dash_clientside.no_update;
             }
-            return runs.concat([result]).slice(-20);
+            return runs.concat([result]).slice(-size);
         },
         // Newest first; keep ticks only on runs that still exist.
         runOptions: function (history, selected) {

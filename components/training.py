@@ -44,7 +44,7 @@ from core.training_config import (
 
 POLL_MS = 100  # how often the browser asks for progress; the job reports at the same pace
 SILENCE_LIMIT = 5.0  # seconds without a sign of life before the watchdog calls a run failed
-HISTORY_SIZE = 20
+HISTORY_SIZE = 20  # finished runs kept in the browser's local storage
 
 READY = "Ready — choose an approach and press Train."
 FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
@@ -156,12 +156,12 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         run_id = uuid.uuid4().hex
     config_data = request.get("config")
     parsed = parse_training_config(config_data, pick_seed=False)
+    store = jobs.outcomes()
     if parsed.config is None or (config_data or {}).get("seed") is None:
-        record = failed_record(run_id, parsed.values, "; ".join(parsed.errors.values()) or "no seed")
-        record["status"] = "Invalid"
+        reason = "; ".join(parsed.errors.values()) or "the request named no seed"
+        record = failed_record(run_id, parsed.values, reason, status="Invalid")
     else:
         torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
-        store = jobs.outcomes()
 
         def report(progress: Progress) -> None:
             if store.cancel_requested(run_id):
@@ -175,9 +175,8 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
             record["label"] = run_label(record)
         except Exception as exc:  # noqa: BLE001 - any failure becomes a Failed status, not a 500
             record = failed_record(run_id, parsed.config.to_dict(), f"training raised {exc!r}")
-    jobs.outcomes().write(run_id, {"status": record["status"], "line": status_line(record)})
+    store.write(run_id, {"status": record["status"], "line": status_line(record)})
     return record
-
 
 
 def result_table(record: Mapping[str, Any] | None):
@@ -238,17 +237,13 @@ def _number_control(field_name: str, value, step) -> html.Div:
 
 def layout(**query) -> html.Div:
     values, notices = controls_from_query(query)
-    config = TrainingConfig(
-        **{**{k: values[k] for k in ("approach", "lr", "epochs", "samples", "noise")},
-           "seed": values["seed"] or 0, "true_weights": values["true_weights"]}
-    )
-    markdown, script = code_view(config, values["seed"])
+    markdown, script = code_view(parse_training_config(values, pick_seed=False).config, values["seed"])
     controls = html.Section(
         [
             html.H2("Settings"),
-            html.Div(
+            html.Fieldset(
                 [
-                    html.Label("Approach", htmlFor=ids.APPROACH, id="approach-label"),
+                    html.Legend("Approach"),
                     dcc.RadioItems(
                         id=ids.APPROACH,
                         options=[
@@ -350,7 +345,8 @@ def layout(**query) -> html.Div:
             html.Button("Use this seed", id=ids.USE_SEED_BUTTON, className="button small", hidden=True),
             html.H2("Runs"),
             html.P(
-                "Finished runs stay in this browser (the last 20). Tick runs to overlay their loss.",
+                f"Finished runs stay in this browser (the last {HISTORY_SIZE}). "
+                "Tick runs to overlay their loss.",
                 className="hint",
             ),
             dcc.Checklist(id=ids.OVERLAY_RUNS, options=[], value=[], className="runs"),
@@ -382,6 +378,7 @@ def layout(**query) -> html.Div:
         dcc.Store(id=ids.CANCELLED_RUN),
         dcc.Store(id=ids.OVERLAY_CURVES, data=[]),
         dcc.Store(id=ids.RUN_HISTORY, storage_type="local", data=[]),
+        dcc.Store(id=ids.HISTORY_SIZE, data=HISTORY_SIZE),
         dcc.Interval(id=ids.WATCHDOG, interval=1000, disabled=True),
     ]
     return html.Div([controls, charts, *stores], className="page training")
@@ -658,6 +655,7 @@ clientside_callback(
     Input(ids.RUN_RESULT, "data"),
     Input(ids.CLEAR_HISTORY_BUTTON, "n_clicks"),
     State(ids.RUN_HISTORY, "data"),
+    State(ids.HISTORY_SIZE, "data"),
     prevent_initial_call=True,
 )
 clientside_callback(

@@ -36,8 +36,11 @@ def make_record(result: TrainingResult, run_id: str) -> dict[str, Any]:
     }
 
 
-def failed_record(run_id: str, config: Mapping[str, Any], reason: str) -> dict[str, Any]:
-    return {"run_id": run_id, "config": dict(config), "status": "Failed", "reason": reason}
+def failed_record(
+    run_id: str, config: Mapping[str, Any], reason: str, status: str = "Failed"
+) -> dict[str, Any]:
+    """A run that produced no curve: "Failed", or "Invalid" when its request was refused."""
+    return {"run_id": run_id, "config": dict(config), "status": status, "reason": reason}
 
 
 CSV_COLUMNS = ("epoch", "loss", "w0", "w1", "w2")

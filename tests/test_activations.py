@@ -34,7 +34,7 @@ def identity_func(x):
     return x
 
 def linear_func(x):
-    return 2 * x + 1 
+    return 2 * x + 1
 
 def binarystep_func(x):
     return (x>=0)*1

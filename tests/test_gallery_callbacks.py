@@ -28,7 +28,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components import gallery, ids
-from components.figures import COLORS
 from core.activations import ACTIVATIONS, properties
 
 # --- the seed tutorial's functions, defaults and plt.ylim, verbatim in numpy --------------------
