@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-# Import torch here, before any job forks, so no job pays its ~2 s import; run no torch op
-# here before a fork, and keep one intra-op thread (an OpenMP pool does not survive fork).
+# Import torch here, before any job forks, so no job pays its ~2 s import. One intra-op thread:
+# the gallery runs small torch ops in this process, and an OpenMP pool does not survive fork.
 import torch
 import torch._dynamo  # noqa: F401 - optim.SGD's first step imports it (~1.5 s); do it once, here
 
@@ -31,6 +31,8 @@ app = Dash(
     update_title=None,
 )
 server = app.server
+# Callback posts are a few KB; anything near this is junk, and Flask answers it with 413.
+server.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
 dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard", layout=training.layout)
 dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard", layout=gallery.layout)

@@ -14,6 +14,7 @@ import time
 from typing import Mapping
 
 import diskcache
+import multiprocess
 from dash import DiskcacheManager
 
 OUTCOME_TTL = 3600  # seconds an outcome stays readable after its run ends
@@ -49,6 +50,12 @@ def configure(env: Mapping[str, str]) -> DiskcacheManager:
     manager = DiskcacheManager(_ExpiringCache(private_cache_dir(env)))
     _outcomes = Outcomes(manager)
     return manager
+
+
+def reap_finished_jobs() -> None:
+    """Collect the exit status of finished jobs this process forked, so none lingers as a zombie
+    until the next job starts (Dash never joins its job processes)."""
+    multiprocess.active_children()
 
 
 def outcomes() -> "Outcomes":

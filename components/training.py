@@ -503,6 +503,7 @@ def settle_status(phase, request, result, cancelled_run, epochs_done):
 def settled_status(phase, request, result, cancelled_run, epochs_done):
     if phase != "idle" or not isinstance(request, dict):
         return no_update
+    jobs.reap_finished_jobs()
     run_id = request.get("run_id")
     if isinstance(result, dict) and result.get("run_id") == run_id:
         return no_update  # the job's own output already said it
