@@ -129,6 +129,22 @@ def snapshot(losses: np.ndarray, weights: np.ndarray, epochs_total: int, elapsed
     )
 
 
+REPORT_COST_SHARE = 0.05  # at most this share of a job's time goes to progress reports
+SLOWEST_REPORT_PACE = 0.5  # seconds between reports late in a long run
+
+
+def next_report_delay(base: float, elapsed: float, report_cost: float) -> float:
+    """Seconds until the next progress report.
+
+    `base` at first, so the curve is live from the start; then slower as the run goes on
+    (every redraw of the charts costs the browser CPU that, on a small machine, the job
+    needs), and never so often that thinning the ever longer history costs more than
+    REPORT_COST_SHARE of the run.
+    """
+    pace = min(SLOWEST_REPORT_PACE, max(base, elapsed / 10))
+    return max(pace, report_cost / REPORT_COST_SHARE)
+
+
 def train(
     config: TrainingConfig,
     on_progress: Callable[[Progress], None] | None = None,
@@ -136,7 +152,8 @@ def train(
 ) -> TrainingResult:
     """Run the configured approach, reporting progress at most every `progress_interval` s.
 
-    The first epoch is reported at once so the curve appears without waiting an interval.
+    The first epoch is reported at once so the curve appears without waiting an interval; see
+    `next_report_delay` for how the pace slows down in long runs.
     Training stops at the first non-finite loss: the status is then "Diverged"; or when
     `on_progress` raises StopTraining: "Cancelled".
     """
@@ -166,7 +183,10 @@ def train(
                 except StopTraining:
                     status = "Cancelled"
                     break
-                next_report = time.perf_counter() + progress_interval
+                reported = time.perf_counter()
+                next_report = reported + next_report_delay(
+                    progress_interval, reported - started, reported - now
+                )
 
     result = TrainingResult(
         config=config,

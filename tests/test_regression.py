@@ -69,7 +69,8 @@ def test_reproduces_the_seed_script_exactly(approach, transcription, seed):
 def test_both_approaches_start_from_the_same_data_but_their_own_initial_weights():
     manual = train(TrainingConfig(approach="manual", seed=7, epochs=1))
     module = train(TrainingConfig(approach="module", seed=7, epochs=1))
-    np.testing.assert_array_equal(manual.optimum_weights, module.optimum_weights)
+    # the same data gives the same optimum (to LAPACK's rounding, which varies with threads)
+    np.testing.assert_allclose(manual.optimum_weights, module.optimum_weights, rtol=1e-9)
     assert manual.losses[0] != module.losses[0]
 
 
@@ -129,10 +130,22 @@ def test_progress_never_carries_non_finite_numbers():
 
 
 def test_a_progress_callback_can_stop_the_run_keeping_what_was_done():
+    stopped_at = []
+
     def stop_after_a_while(progress):
         if progress.epochs_done >= 50:
+            stopped_at.append(progress.epochs_done)
             raise StopTraining
 
     result = train(TrainingConfig(seed=1, epochs=100_000), on_progress=stop_after_a_while, progress_interval=0)
-    assert result.status == "Cancelled" and len(result.losses) == 50
+    assert result.status == "Cancelled" and len(result.losses) == stopped_at[0] < 100_000
     assert result.learned_weights is None
+
+
+def test_reports_slow_down_in_long_runs_and_never_cost_more_than_a_twentieth():
+    from core.regression import next_report_delay
+
+    assert next_report_delay(0.1, 0.0, 0.001) == 0.1  # live from the start
+    assert next_report_delay(0.1, 3.0, 0.001) == pytest.approx(0.3)
+    assert next_report_delay(0.1, 300.0, 0.001) == 0.5
+    assert next_report_delay(0.1, 1.0, 0.02) == pytest.approx(0.4)  # 20 ms to thin: 5 %
