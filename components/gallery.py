@@ -180,7 +180,7 @@ def param_controls(name: str, params: Mapping[str, float]) -> list:
                     html.Div(
                         [
                             dcc.Slider(id=slider_id(p.name), min=p.min, max=p.max, step=p.step,
-                                       value=params[p.name], updatemode="drag",
+                                       value=params[p.name], updatemode="mouseup",
                                        marks={p.min: f"{p.min:g}", p.max: f"{p.max:g}"},
                                        className="param-slider"),
                             dcc.Input(id=box_id(p.name), type="number", min=p.min, max=p.max,
@@ -269,7 +269,8 @@ def layout(**query) -> html.Div:
         ],
         className="panel charts",
     )
-    return html.Div([controls, chart, dcc.Store(id=ids.GALLERY_QUERY)], className="page gallery")
+    stores = [dcc.Store(id=ids.GALLERY_QUERY), dcc.Store(id=ids.PARAM_DRAG)]
+    return html.Div([controls, chart, *stores], className="page gallery")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,24 +288,35 @@ def show_param_controls(name):
     return param_controls(name, defaults(name))
 
 
-@callback(
+# Slider and box show one value; a box value outside the parameter's range moves nothing.
+# In the browser: a server round trip here would delay every redraw by one more trip.
+clientside_callback(
+    ClientsideFunction("gallery", "syncParam"),
     Output(slider_id(MATCH), "value"),
     Output(box_id(MATCH), "value"),
     Input(slider_id(MATCH), "value"),
     Input(box_id(MATCH), "value"),
-    State(ids.ACTIVATION, "value"),
+    Input(slider_id(MATCH), "drag_value"),
+    State(box_id(MATCH), "min"),
+    State(box_id(MATCH), "max"),
     prevent_initial_call=True,
 )
-def sync_param(slider_value, box_value, name):
-    """Slider and box show one value; a box value out of range does not move the slider."""
-    trigger = ctx.triggered_id
-    if isinstance(trigger, dict) and trigger.get("type") == ids.PARAM_BOX:
-        param = param_spec(name, trigger.get("name"))
-        usable = isinstance(box_value, (int, float)) and not isinstance(box_value, bool)
-        if usable and param is not None and param.min <= box_value <= param.max:
-            return box_value, no_update
-        return no_update, no_update
-    return no_update, slider_value
+
+# While a handle is dragged, the curve follows through PARAM_DRAG, one request at a time: Dash
+# drops the answer to any request overtaken by a newer one, so firing on every mouse move would
+# draw nothing until the hand stops. The gate opens again when the redrawn figure arrives.
+clientside_callback(
+    ClientsideFunction("gallery", "forwardDrag"),
+    Output(ids.PARAM_DRAG, "data"),
+    Input(slider_id(ALL), "drag_value"),
+    State(slider_id(ALL), "id"),
+    prevent_initial_call=True,
+)
+clientside_callback(  # no output: it sets PARAM_DRAG itself, see assets/gallery.js
+    ClientsideFunction("gallery", "releaseDrag"),
+    Input(ids.ACTIVATION_GRAPH, "figure"),
+    prevent_initial_call=True,
+)
 
 
 def param_spec(name, param_name):
@@ -327,12 +339,16 @@ def param_spec(name, param_name):
     Input(ids.XMIN, "value"),
     Input(ids.XMAX, "value"),
     Input(ids.COMPARE, "value"),
+    Input(ids.PARAM_DRAG, "data"),
     State(slider_id(ALL), "id"),
     prevent_initial_call=True,
 )
-def draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids):
+def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, slider_ids):
     """Validate everything on the server (any client can post anything) and redraw."""
-    resolved = resolve(name, settings_from_controls(name, slider_values, slider_ids, xmin, xmax))
+    raw = settings_from_controls(name, slider_values, slider_ids, xmin, xmax)
+    if isinstance(dragged, dict) and ctx.triggered_id == ids.PARAM_DRAG:
+        raw.update({k: v for k, v in dragged.items() if isinstance(k, str) and k not in ("xmin", "xmax")})
+    resolved = resolve(name, raw)
     compared, compare_errors = parse_compare(compare, resolved.name)
     derivative = isinstance(show_derivative, list) and "on" in show_derivative
     outputs = view(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)

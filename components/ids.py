@@ -59,6 +59,7 @@ ACTIVATION_GRAPH = "activation-graph"
 PARAM_SLIDER = "param-slider"  # pattern-matching type; the id's "name" is the parameter's
 PARAM_BOX = "param-box"
 PARAM_CONTROLS = "param-controls"
+PARAM_DRAG = "param-drag"  # the parameter value under a dragged handle
 SHOW_DERIVATIVE = "show-derivative"
 XMIN = "xmin"
 XMAX = "xmax"

@@ -61,12 +61,17 @@ def elu(x, alpha):
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def call_draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids, dragged=None):
+    """`gallery.draw` with its arguments in Dash's order (the drag store sits before the state)."""
+    return gallery.draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, slider_ids)
+
+
 def draw(name="identity", params=None, derivative=False, xmin=-10, xmax=10, compare=(),
          slider_ids=None):
     """`gallery.draw` as the browser calls it: slider values and ids in the same order."""
     params = params or {}
     ids_ = [gallery.slider_id(k) for k in params] if slider_ids is None else slider_ids
-    return gallery.draw(name, list(params.values()), ["on"] if derivative else [], xmin, xmax,
+    return call_draw(name, list(params.values()), ["on"] if derivative else [], xmin, xmax,
                         list(compare), ids_)
 
 
@@ -248,7 +253,7 @@ def test_each_parameter_reaches_the_curve(name, params, x0, expected):
 
 def test_parameter_values_in_the_slider_order_are_matched_by_id_not_position():
     ids_ = [gallery.slider_id("intercept"), gallery.slider_id("slope")]
-    fig = gallery.draw("linear", [3, -1.5], [], -10, 10, [], ids_)[0]
+    fig = call_draw("linear", [3, -1.5], [], -10, 10, [], ids_)[0]
     assert at(fig, 2) == pytest.approx(0.0, abs=1e-6)  # -1.5 * 2 + 3
 
 
@@ -296,7 +301,7 @@ def test_the_derivative_trace_is_torch_autograds(name):
 
 @pytest.mark.parametrize("value", ["on", ["off"], [True], {"on": 1}, 1, None, [["on"]]])
 def test_only_the_checked_box_shows_the_derivative(value):
-    outputs = gallery.draw("sigmoid", [], value, -10, 10, [], [])
+    outputs = call_draw("sigmoid", [], value, -10, 10, [], [])
     assert len(traces(outputs[0])) == 1
     assert_strict_json(outputs)
 
@@ -341,7 +346,7 @@ def test_comparing_everything_is_capped_with_a_message():
 
 
 def test_compare_accepts_the_urls_comma_separated_form():
-    outputs = gallery.draw("identity", [], [], -10, 10, "sigmoid, tanh", [])
+    outputs = call_draw("identity", [], [], -10, 10, "sigmoid, tanh", [])
     assert len(traces(outputs[0])) == 3 and outputs[4] == []
 
 
@@ -420,7 +425,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("args, words", HOSTILE)
 def test_hostile_input_gives_a_notice_and_a_clean_figure(args, words):
-    outputs = gallery.draw(*args)
+    outputs = call_draw(*args)
     fig, table, formula, torch_text, notice, query = outputs
     assert_strict_json(outputs)
     assert_sane_figure(fig)
@@ -432,7 +437,7 @@ def test_hostile_input_gives_a_notice_and_a_clean_figure(args, words):
 
 
 def test_an_unknown_function_falls_back_to_identity_with_the_choices_listed():
-    fig, *_, notice, query = gallery.draw("nope", [], [], -10, 10, [], [])
+    fig, *_, notice, query = call_draw("nope", [], [], -10, 10, [], [])
     np.testing.assert_allclose(xy(fig)[1], SEED_X, atol=1e-5)
     assert "elu" in text(notice) and query == "?fn=identity"
 
@@ -458,14 +463,14 @@ def test_a_rejected_parameter_uses_its_default_and_says_so():
     ],
 )
 def test_junk_slider_ids_never_raise(slider_values, slider_ids):
-    outputs = gallery.draw("elu", slider_values, [], -10, 10, [], slider_ids)
+    outputs = call_draw("elu", slider_values, [], -10, 10, [], slider_ids)
     assert_strict_json(outputs)
     assert_sane_figure(outputs[0])
 
 
 @pytest.mark.parametrize("slider_values, slider_ids", [(5, [ALPHA]), ([0.5], 5), (0.5, 7)])
 def test_a_scalar_in_the_pattern_matching_slots_never_raises(slider_values, slider_ids):
-    outputs = gallery.draw("elu", slider_values, [], -10, 10, [], slider_ids)
+    outputs = call_draw("elu", slider_values, [], -10, 10, [], slider_ids)
     assert_strict_json(outputs)
 
 
@@ -497,7 +502,7 @@ SLIDER_IDS = st.lists(
 )
 def test_draw_never_raises_and_answers_strict_json(name, slider_values, show_derivative, xmin,
                                                    xmax, compare, slider_ids):
-    outputs = gallery.draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids)
+    outputs = call_draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids)
     assert len(outputs) == 6
     assert_strict_json(outputs)
     assert_sane_figure(outputs[0])
@@ -704,21 +709,17 @@ def test_reset_never_raises_on_junk(name, slider_ids):
     gallery.reset_view(1, name, slider_ids)
 
 
-def test_the_number_box_moves_the_slider():
-    box = gallery.box_id("alpha")
-    assert with_trigger(box, gallery.sync_param, 0.9, 0.5, "elu") == (0.5, no_update)
-    assert with_trigger(box, gallery.sync_param, 0.9, 1, "elu") == (1, no_update)
 
 
-@pytest.mark.parametrize("name, value", [("elu", 2.5), ("elu", -0.1), ("leaky_relu", 1.5), ("nope", 0.5)])
-def test_a_box_value_outside_the_parameters_range_leaves_the_slider(name, value):
-    assert with_trigger(gallery.box_id("alpha"), gallery.sync_param, 0.9, value, name) == (no_update, no_update)
+def test_a_dragged_handle_redraws_with_its_value_and_junk_from_the_drag_store_is_refused():
+    from components import ids
 
+    def dragged(value):
+        return with_trigger(ids.PARAM_DRAG, gallery.draw, "elu", [0.9], [], -10, 10, [], value, [ALPHA])
 
-@pytest.mark.parametrize("junk", [None, "abc", True, [0.5], {"v": 1}])
-def test_an_unusable_box_value_leaves_the_slider(junk):
-    assert with_trigger(gallery.box_id("alpha"), gallery.sync_param, 0.9, junk, "elu") == (no_update, no_update)
-
-
-def test_the_slider_moves_the_number_box():
-    assert with_trigger(ALPHA, gallery.sync_param, 0.7, 0.9, "elu") == (no_update, 0.7)
+    fig, *_, notice, query = dragged({"alpha": 0.3, "at": 1})
+    assert "alpha=0.3" in query and notice == []
+    fig, *_, notice, query = dragged({"alpha": "nan", "xmin": 5})
+    assert "alpha=0.9" in query and notice  # the default, with a message; xmin not taken from here
+    assert "xmin" not in query
+    assert_strict_json(dragged(["junk"]))
