@@ -1,0 +1,1 @@
+"""The dashboard's benchmark suite: `python -m bench` (full) or `python -m bench --quick` (smoke)."""
