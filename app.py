@@ -1,7 +1,9 @@
 """The regression & activation dashboard: `python app.py` serves it on 127.0.0.1:8050.
 
-Environment: HOST, PORT, DASH_DEBUG=1 for Dash's dev tools, DASH_CACHE_DIR for the job cache.
-WSGI servers use `server`.
+Environment: HOST, PORT, DASH_DEBUG=1 for Dash's dev tools, DASH_CACHE_DIR for the job cache,
+DASH_JOBS=celery with REDIS_URL for jobs on Celery workers, DASH_SECRET_KEY.
+WSGI servers use `server` (`gunicorn -w 4 app:server`); Celery workers use `celery_app`
+(`celery -A app:celery_app worker`, with DASH_JOBS=celery and REDIS_URL set as for the app).
 """
 
 from __future__ import annotations
@@ -16,11 +18,25 @@ import torch._dynamo  # noqa: F401 - optim.SGD's first step imports it (~1.5 s);
 torch.set_num_threads(1)
 
 import dash  # noqa: E402
+import flask  # noqa: E402
 from dash import Dash, dcc, html  # noqa: E402
 
 from components import gallery, ids, jobs, training  # noqa: E402
 
-manager = jobs.configure(os.environ)
+manager = jobs.configure(os.environ)  # after the page modules: their background callbacks register
+if jobs.backend().celery_app is not None:
+    celery_app = jobs.backend().celery_app  # `celery -A app:celery_app worker` runs the jobs
+
+
+def __getattr__(name: str):
+    """Without DASH_JOBS=celery there is no `celery_app`: say how to get one."""
+    if name == "celery_app":
+        raise AttributeError(
+            "app.celery_app exists only with DASH_JOBS=celery and REDIS_URL=redis://… set, "
+            "the same values as the app's"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 app = Dash(
     __name__,
@@ -31,11 +47,25 @@ app = Dash(
     update_title=None,
 )
 server = app.server
+# Dash signs background-job handles with this key; without it each process would fetch its
+# secret from the job store (Redis) on its first page load. See jobs.server_secret.
+server.secret_key = jobs.server_secret(os.environ)
 # Callback posts are a few KB; anything near this is junk, and Flask answers it with 413.
 server.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
 dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard", layout=training.layout)
 dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard", layout=gallery.layout)
+
+
+@server.route("/health")
+def health():
+    """The job backend's state: 200 when training jobs can run, 503 when they cannot."""
+    report = jobs.backend().health()
+    response = flask.jsonify({"status": "ok" if report["ok"] else "degraded", "jobs": report})
+    response.status_code = 200 if report["ok"] else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 app.layout = html.Div(
     [

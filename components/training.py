@@ -43,7 +43,7 @@ from core.training_config import (
 )
 
 POLL_MS = 100  # how often the browser asks for progress; the job reports at the same pace
-SILENCE_LIMIT = 5.0  # seconds without a sign of life before the watchdog calls a run failed
+SILENCE_LIMIT = jobs.SILENCE_LIMIT  # seconds without a sign of life before the watchdog calls a run failed
 HISTORY_SIZE = 20  # finished runs kept in the browser's local storage
 
 READY = "Ready — choose an approach and press Train."
@@ -156,10 +156,16 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         run_id = uuid.uuid4().hex
     config_data = request.get("config")
     parsed = parse_training_config(config_data, pick_seed=False)
-    store = jobs.outcomes()
+    backend = jobs.backend()
+    store = backend.outcomes
     if parsed.config is None or (config_data or {}).get("seed") is None:
         reason = "; ".join(parsed.errors.values()) or "the request named no seed"
         record = failed_record(run_id, parsed.values, reason, status="Invalid")
+    elif (refusal := refuse_to_start(backend, run_id, time.time())) is not None:
+        record = failed_record(run_id, parsed.config.to_dict(), refusal)
+        # the page may have said Failed (or Cancelled) already: keep what it read
+        store.write(run_id, {"status": record["status"], "line": status_line(record)}, only_new=True)
+        return record
     else:
         torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
 
@@ -173,10 +179,35 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
             result = train(parsed.config, on_progress=report, progress_interval=POLL_MS / 1000)
             record = make_record(result, run_id)
             record["label"] = run_label(record)
+        except jobs.TIME_LIMIT_ERRORS:
+            reason = f"the run passed its time limit of {jobs.SOFT_TIME_LIMIT} s and was stopped"
+            record = failed_record(run_id, parsed.config.to_dict(), reason)
         except Exception as exc:  # noqa: BLE001 - any failure becomes a Failed status, not a 500
             record = failed_record(run_id, parsed.config.to_dict(), f"training raised {exc!r}")
     store.write(run_id, {"status": record["status"], "line": status_line(record)})
     return record
+
+
+def refuse_to_start(backend: jobs.JobBackend, run_id: str, now: float) -> str | None:
+    """Why a job must not train after all (a Failed reason), or None to go ahead.
+
+    It claims the run first: a run claimed before is a redelivery after its worker process was
+    killed (the first attempt may have crashed the worker: never loop on it). A run queued
+    longer ago than the backend's queue wait has already been reported Failed by its page.
+    """
+    queued_at = backend.outcomes.last_beat(run_id)
+    if not backend.outcomes.claim(run_id, backend.current_job()):
+        return (
+            "the worker running this job was lost (killed, or out of memory); "
+            "the job was not restarted. Press Train to try again."
+        )
+    if queued_at is not None and now - queued_at > backend.queue_wait_limit:
+        return (
+            f"the job waited {now - queued_at:.0f} s for a free worker (the limit is "
+            f"{backend.queue_wait_limit:.0f} s) and was not run. Press Train to try again."
+        )
+    backend.outcomes.beat(run_id)
+    return None
 
 
 def result_table(record: Mapping[str, Any] | None):
@@ -450,7 +481,15 @@ def start_run(_clicks, *values):
         first = next(iter(parsed.errors.values()))
         return (no_update, f"Invalid — {first}", *errors, no_update, no_update)
     request = {"run_id": uuid.uuid4().hex, "config": parsed.config.to_dict()}
-    jobs.outcomes().beat(request["run_id"])  # the job's silence is counted from now
+    try:
+        jobs.backend().check()  # Redis down: say so now, not after a hung request
+        jobs.outcomes().beat(request["run_id"])  # the job's wait and silence count from now
+    except jobs.JobStoreUnavailable as exc:
+        status = (
+            f"Failed — {exc}; training cannot start until it is back (the activation gallery "
+            "still works). Press Train to try again."
+        )
+        return (no_update, status, *errors, no_update, no_update)
     status = f"Running — starting {parsed.config.epochs:,} epochs (seed {parsed.config.seed})"
     return request, status, *errors, 0, ""
 
@@ -507,7 +546,10 @@ def settled_status(phase, request, result, cancelled_run, epochs_done):
     run_id = request.get("run_id")
     if isinstance(result, dict) and result.get("run_id") == run_id:
         return no_update  # the job's own output already said it
-    outcome = jobs.outcomes().read(run_id) if isinstance(run_id, str) else None
+    try:
+        outcome = jobs.outcomes().read(run_id) if isinstance(run_id, str) else None
+    except jobs.JobStoreUnavailable as exc:
+        return f"Failed — the run's outcome cannot be read: {exc}. Press Train to try again."
     if outcome:
         return outcome["line"]
     if cancelled_run == run_id:
@@ -529,21 +571,58 @@ def settled_status(phase, request, result, cancelled_run, epochs_done):
     prevent_initial_call=True,
 )
 def watch_run(_ticks, request, result):
-    """While a run is on, make sure it is alive; a dead one is reported and Train freed."""
-    verdict = watchdog_verdict(request, result, time.time())
+    """While a run is on, make sure it is alive; a dead one is reported and Train freed.
+
+    A dead run's job is abandoned (under Celery, a task of a killed worker looks running to
+    Dash forever: revoking it ends the page's polling) and the verdict recorded as its outcome,
+    so the status stays the same when Dash's poll ends.
+    """
+    now = time.time()
+    try:
+        verdict = watchdog_verdict(request, result, now)
+        note = None if verdict else queue_note(request, now)
+    except jobs.JobStoreUnavailable as exc:
+        verdict = f"Failed — lost contact with the training job: {exc}. Press Train to try again."
     if verdict is None:
-        return no_update, no_update, no_update, no_update
+        return note or no_update, no_update, no_update, no_update
+    try:
+        run_id = request["run_id"]
+        store = jobs.outcomes()
+        if store.write(run_id, {"status": "Failed", "line": verdict}, only_new=True):
+            jobs.backend().abandon((store.started(run_id) or {}).get("job"))
+    except (jobs.JobStoreUnavailable, TypeError, KeyError):
+        pass
     return verdict, False, True, True
 
 
+def queue_note(request, now: float) -> str | None:
+    """While a queued run waits for a free worker (Celery), a Running line that says so."""
+    backend = jobs.backend()
+    if not backend.has_queue or not isinstance(request, dict) or not isinstance(request.get("run_id"), str):
+        return None
+    run_id = request["run_id"]
+    queued_at = backend.outcomes.last_beat(run_id)
+    if queued_at is None or backend.outcomes.started(run_id) is not None or now - queued_at < 1:
+        return None
+    return (
+        f"Running — waiting for a free worker ({now - queued_at:.0f} s so far; "
+        f"gives up after {backend.queue_wait_limit:.0f} s)"
+    )
+
+
 def watchdog_verdict(request, result, now: float) -> str | None:
-    """A Failed status line when the current run is dead or its result is lost, else None."""
+    """A Failed status line when the current run is dead or its result is lost, else None.
+
+    A started run must beat every SILENCE_LIMIT seconds; one that has not started yet may wait
+    the backend's queue wait (only Celery has a queue) from when it was queued.
+    """
     if not isinstance(request, dict) or not isinstance(request.get("run_id"), str):
         return None
     run_id = request["run_id"]
     if isinstance(result, dict) and result.get("run_id") == run_id:
         return None
-    store = jobs.outcomes()
+    backend = jobs.backend()
+    store = backend.outcomes
     outcome = store.read(run_id)
     if outcome is not None:
         if now - outcome.get("at", now) <= SILENCE_LIMIT:
@@ -553,7 +632,15 @@ def watchdog_verdict(request, result, now: float) -> str | None:
             "reached this page; was the server restarted? Press Train to run again."
         )
     last = store.last_beat(run_id)
-    if last is not None and now - last <= SILENCE_LIMIT:
+    if store.started(run_id) is None:
+        if last is not None and now - last <= max(backend.queue_wait_limit, SILENCE_LIMIT):
+            return None
+        if backend.has_queue:
+            return (
+                f"Failed — the training job stopped responding: no worker started it within "
+                f"{backend.queue_wait_limit:.0f} s (all busy, or none running). Press Train to try again."
+            )
+    elif last is not None and now - last <= SILENCE_LIMIT:
         return None
     return (
         f"Failed — the training job stopped responding (no sign of life for "
@@ -676,7 +763,10 @@ clientside_callback(
 @callback(Input(ids.CANCEL_BUTTON, "n_clicks"), State(ids.RUN_REQUEST, "data"), prevent_initial_call=True)
 def request_cancel(_clicks, request):
     if isinstance(request, dict) and isinstance(request.get("run_id"), str):
-        jobs.outcomes().request_cancel(request["run_id"][:64])
+        try:
+            jobs.outcomes().request_cancel(request["run_id"][:64])
+        except jobs.JobStoreUnavailable:
+            pass  # the job cannot report either; the watchdog will say Failed
 
 
 clientside_callback(
