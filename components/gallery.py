@@ -43,6 +43,7 @@ from core.activations import (
 
 GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
 MAX_COMPARED = 6
+MAX_COMPARE_TEXT = 2000  # characters of a compare value from a link or a post
 
 
 def slider_id(name: str) -> dict:
@@ -63,18 +64,29 @@ def dom_id(component_id: dict) -> str:
 
 
 def parse_compare(raw: Any, selected: str) -> tuple[list[str], list[str]]:
-    """Known function names to overlay (a list, or a comma-separated string from the URL)."""
+    """Known function names to overlay (a list, or a comma-separated string from the URL).
+
+    Unknown names are reported once, with a count, and an oversized value is refused whole:
+    one message per bad item would let a small post ask for a huge reply.
+    """
     if isinstance(raw, str):
+        if len(raw) > MAX_COMPARE_TEXT:
+            return [], [f"compare is longer than {MAX_COMPARE_TEXT} characters; ignored."]
         raw = [part.strip() for part in raw.split(",") if part.strip()]
     if not isinstance(raw, list):
         return [], ([] if raw is None else ["compare must be a list of function names."])
-    names, errors = [], []
+    if len(raw) > len(ACTIVATIONS):
+        return [], [f"compare may name at most {len(ACTIVATIONS)} functions; ignored."]
+    names, unknown = [], []
     for item in raw:
         if isinstance(item, str) and item in ACTIVATIONS:
             if item != selected and item not in names:
                 names.append(item)
         else:
-            errors.append(f"Cannot compare with unknown function {str(item)[:30]!r}.")
+            unknown.append(str(item)[:30])
+    errors = []
+    if unknown:
+        errors.append(f"Cannot compare with {len(unknown)} unknown function(s), e.g. {unknown[0]!r}.")
     if len(names) > MAX_COMPARED:
         errors.append(f"At most {MAX_COMPARED} functions can be compared at once.")
     return names[:MAX_COMPARED], errors

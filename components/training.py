@@ -31,7 +31,7 @@ from components import ids, jobs
 from components.figures import serve_loss_figure, serve_weights_figure, true_weight_line
 from core.numbers import exact_text
 from core.regression import Progress, StopTraining, train
-from core.run_record import failed_record, make_record, record_csv
+from core.run_record import FINISHED, checked_record, failed_record, make_record, record_csv
 from core.script import standalone_script
 from core.training_config import (
     APPROACHES,
@@ -47,7 +47,6 @@ SILENCE_LIMIT = jobs.SILENCE_LIMIT  # seconds without a sign of life before the 
 HISTORY_SIZE = 20  # finished runs kept in the browser's local storage
 
 READY = "Ready — choose an approach and press Train."
-FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
 
 # ---------------------------------------------------------------------------------------------
 # Plain functions (tests call these directly)
@@ -553,7 +552,8 @@ def settled_status(phase, request, result, cancelled_run, epochs_done):
     if outcome:
         return outcome["line"]
     if cancelled_run == run_id:
-        return status_line({"status": "Cancelled", "epochs_run": epochs_done or 0})
+        done = epochs_done if isinstance(epochs_done, int) and not isinstance(epochs_done, bool) else 0
+        return status_line({"status": "Cancelled", "epochs_run": max(done, 0)})
     return (
         "Failed — the training job ended without a result (its process stopped). "
         "Press Train to try again."
@@ -663,7 +663,8 @@ def watchdog_verdict(request, result, now: float) -> str | None:
 )
 def show_result(record, overlays, log_scale):
     """The final curve (every epoch up to 2,000) and the comparison with least squares."""
-    if not isinstance(record, dict) or record.get("status") not in FINISHED:
+    record = checked_record(record)
+    if record is None:
         return "", [], True, no_update, no_update, no_update, no_update
     learned = record.get("learned_weights")
     epochs_run = record["epochs_run"]
@@ -716,10 +717,8 @@ def current_curve(request, result, figure) -> dict | None:
     prevent_initial_call=True,
 )
 def use_seed(_clicks, record):
-    try:
-        return int(record["config"]["seed"])
-    except (TypeError, KeyError, ValueError):
-        return no_update
+    record = checked_record(record)
+    return record["config"]["seed"] if record else no_update
 
 
 @callback(
@@ -729,10 +728,11 @@ def use_seed(_clicks, record):
     prevent_initial_call=True,
 )
 def download_run(_clicks, record):
-    if not isinstance(record, dict) or not record.get("epochs"):
+    record = checked_record(record)
+    if record is None or not record["epochs"]:
         return no_update
-    config = record.get("config") or {}
-    name = f"run-{config.get('approach', 'run')}-seed{config.get('seed', '')}.csv"
+    config = record["config"]
+    name = f"run-{config['approach']}-seed{config['seed']}.csv"
     return dcc.send_string(record_csv(record), name)
 
 

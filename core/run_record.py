@@ -43,6 +43,51 @@ def failed_record(
     return {"run_id": run_id, "config": dict(config), "status": status, "reason": reason}
 
 
+FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _series(values, length: int | None = None) -> bool:
+    return (isinstance(values, list) and all(v is None or _number(v) for v in values)
+            and (length is None or len(values) == length))
+
+
+def checked_record(record: Any) -> dict[str, Any] | None:
+    """`record` if it has the shape `make_record` gives a finished run, else None.
+
+    Records come back from the browser (a store any client can post), so nothing in one is
+    used before this check.
+    """
+    from core.training_config import parse_training_config
+
+    if not isinstance(record, dict) or record.get("status") not in FINISHED:
+        return None
+    config = record.get("config")
+    if not isinstance(config, dict) or parse_training_config(config, pick_seed=False).config is None:
+        return None
+    if not isinstance(config.get("seed"), int) or isinstance(config.get("seed"), bool):
+        return None
+    epochs = record.get("epochs")
+    weights = record.get("weights")
+    learned = record.get("learned_weights")
+    optimum = record.get("optimum_weights")
+    shaped = (
+        isinstance(record.get("epochs_run"), int) and record["epochs_run"] >= 0
+        and _number(record.get("elapsed"))
+        and _series(epochs) and _series(record.get("losses"), len(epochs))
+        and isinstance(weights, list) and len(weights) == 3
+        and all(_series(w, len(epochs)) for w in weights)
+        and (learned is None or (_series(learned, 3) and None not in learned))
+        and (optimum is None or _series(optimum, 3))
+        and all(record.get(k) is None or _number(record.get(k)) for k in ("final_loss", "optimum_loss"))
+        and (record.get("diverged_at") is None or isinstance(record.get("diverged_at"), int))
+    )
+    return record if shaped else None
+
+
 CSV_COLUMNS = ("epoch", "loss", "w0", "w1", "w2")
 
 
