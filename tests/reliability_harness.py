@@ -1,0 +1,61 @@
+"""`python tests/reliability_harness.py` runs `app.py` exactly as `python app.py` does, with
+faults injected from outside the app's code when the tests ask for them (environment):
+
+- RELIABILITY_RAISE_SEED=N: training a run with seed N raises RuntimeError inside the job
+  (inside `core.regression.train`, i.e. where a bug or an out-of-memory error would surface).
+- RELIABILITY_FAIL_WRITE_SEED=N: the job of a run with seed N cannot record its outcome
+  (the cache write raises, as a full disk or a locked database would make it), i.e. the job
+  raises outside the app's own `try`.
+- RELIABILITY_TTL=S: outcome and result entries expire after S seconds instead of an hour, so a
+  test can watch the cache directory shrink back.
+
+Without any of them it is `python app.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+os.chdir(REPO_ROOT)
+
+
+def _install_faults() -> None:
+    raise_seed = os.environ.get("RELIABILITY_RAISE_SEED")
+    fail_write_seed = os.environ.get("RELIABILITY_FAIL_WRITE_SEED")
+    ttl = os.environ.get("RELIABILITY_TTL")
+    if ttl:
+        from components import jobs
+
+        jobs.OUTCOME_TTL = jobs.RESULT_TTL = float(ttl)
+    if raise_seed:
+        from components import training
+
+        real_train = training.train
+
+        def train(config, *args, **kwargs):
+            if config.seed == int(raise_seed):
+                raise RuntimeError("injected fault: training raised")
+            return real_train(config, *args, **kwargs)
+
+        training.train = train
+    if fail_write_seed:
+        from components import jobs
+
+        real_write = jobs.Outcomes.write
+
+        def write(self, run_id, outcome, *args, **kwargs):
+            if f"(seed {int(fail_write_seed)})" in str(outcome.get("line", "")):
+                raise OSError(28, "injected fault: no space left on device")
+            return real_write(self, run_id, outcome, *args, **kwargs)
+
+        jobs.Outcomes.write = write
+
+
+if __name__ == "__main__":
+    _install_faults()
+    runpy.run_path(str(REPO_ROOT / "app.py"), run_name="__main__")
