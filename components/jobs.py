@@ -28,12 +28,15 @@ import math
 import os
 import secrets
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import diskcache
 import multiprocess
+import psutil
 from billiard.exceptions import SoftTimeLimitExceeded  # what Celery raises at task_soft_time_limit
 from dash import CeleryManager, DiskcacheManager
 
@@ -417,11 +420,101 @@ class CeleryBackend(JobBackend):
         return {"ok": True, "workers": workers, "detail": f"{self.where} is reachable; {workers} worker(s) answered"}
 
 
+# Held by every SQLite access of the job cache in this process, and while a job is forked: a
+# fork copies any SQLite mutex another request thread holds at that instant, and the job's
+# first cache access would then wait on it forever. A forked job starts with a fresh lock.
+_cache_lock = threading.RLock()
+
+
+def _fresh_cache_lock() -> None:
+    global _cache_lock
+    _cache_lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_cache_lock)
+
+
+def _locked(method):
+    def call(self, *args, **kwargs):
+        with _cache_lock:
+            return method(self, *args, **kwargs)
+
+    call.__name__ = method.__name__
+    return call
+
+
 class _ExpiringCache(diskcache.Cache):
-    """Dash writes job entries without an expiry; give every entry one so the cache stays bounded."""
+    """The job cache: every entry gets an expiry, so the cache stays bounded (Dash writes job
+    entries without one), and every operation runs under the fork lock."""
 
     def set(self, key, value, expire=None, read=False, tag=None, retry=False):
-        return super().set(key, value, expire=expire or RESULT_TTL, read=read, tag=tag, retry=retry)
+        with _cache_lock:
+            return super().set(key, value, expire=expire or RESULT_TTL, read=read, tag=tag, retry=retry)
+
+    get = _locked(diskcache.Cache.get)
+    add = _locked(diskcache.Cache.add)
+    delete = _locked(diskcache.Cache.delete)
+    touch = _locked(diskcache.Cache.touch)
+    incr = _locked(diskcache.Cache.incr)
+    pop = _locked(diskcache.Cache.pop)
+    __contains__ = _locked(diskcache.Cache.__contains__)
+
+    @contextmanager
+    def transact(self, retry=False):
+        with _cache_lock, super().transact(retry):
+            yield
+
+
+class _OwnProcessesManager(DiskcacheManager):
+    """Dash's DiskcacheManager, keeping the Process object of each job it forks.
+
+    Dash drops it and reaps ended jobs with psutil, so multiprocess never learns they ended
+    and never closes their two pipes (the server ran out of descriptors after ~500 runs);
+    and two threads reaping the same job made one of them answer 500. Jobs are forked under
+    the cache lock, and ended through their own Process object.
+    """
+
+    def __init__(self, cache):
+        super().__init__(cache)
+        self._processes: dict[int, Any] = {}
+
+    def call_job_fn(self, key, job_fn, args, context):
+        process = multiprocess.Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
+        with _cache_lock:
+            process.start()
+        self._processes[process.pid] = process
+        return process.pid
+
+    def terminate_job(self, job):
+        process = self._processes.pop(int(job), None) if job else None
+        if process is None:  # a job another process forked (gunicorn) or already ended
+            try:
+                super().terminate_job(job)
+            except psutil.NoSuchProcess:
+                pass
+            return
+        if process.is_alive():
+            process.kill()
+        process.join(1)
+        self._close_if_ended(process)
+
+    def job_running(self, job):
+        try:
+            return super().job_running(job)
+        except psutil.NoSuchProcess:  # ended between Dash's two psutil calls
+            return False
+
+    def reap(self) -> None:
+        for pid, process in list(self._processes.items()):
+            if not process.is_alive():  # is_alive() collects an ended job's exit status
+                self._processes.pop(pid, None)
+                self._close_if_ended(process)
+
+    def _close_if_ended(self, process) -> None:
+        try:
+            process.close()  # frees its pipes; refused while it still runs
+        except ValueError:
+            self._processes[process.pid] = process  # still dying: the next reap closes it
 
 
 def build(env: Mapping[str, str]) -> JobBackend:
@@ -436,7 +529,7 @@ def build(env: Mapping[str, str]) -> JobBackend:
             QUEUE_WAIT_LIMIT,
             celery_app,
         )
-    manager = DiskcacheManager(_ExpiringCache(settings.cache_dir))
+    manager = _OwnProcessesManager(_ExpiringCache(settings.cache_dir))
     # No queue: a job that has not started within the silence limit never will.
     return DiskcacheBackend(manager, Outcomes(DiskcacheStore(manager.handle)), "the job cache", SILENCE_LIMIT)
 
@@ -463,5 +556,7 @@ def outcomes() -> Outcomes:
 
 def reap_finished_jobs() -> None:
     """Collect the exit status of finished jobs this process forked, so none lingers as a zombie
-    until the next job starts (Dash never joins its job processes)."""
-    multiprocess.active_children()
+    or holds its pipes until the next job starts (Dash never joins its job processes)."""
+    manager = backend().manager
+    if isinstance(manager, _OwnProcessesManager):
+        manager.reap()

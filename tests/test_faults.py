@@ -308,18 +308,6 @@ def test_fifty_cycles_leave_no_extra_sqlite_or_socket_descriptor(fifty_cycles):
     assert after.get("socket", 0) <= before.get("socket", 0) + 2, (before, after)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "File-descriptor leak: 2 pipe descriptors per job, never closed. Dash's DiskcacheManager "
-    "starts each job with multiprocess.Process and drops the object; when it later ends a job "
-    "(terminate_job on cancel, and also after every collected result in get_result) it reaps the "
-    "child with psutil's wait(). multiprocess then cannot reap it (waitpid: ECHILD), so "
-    "Process.poll() stays None forever: the process object stays in multiprocess.process._children "
-    "(jobs.reap_finished_jobs' active_children() never drops it) and its sentinel pipes are never "
-    "closed. Measured: +100 pipes after 50 cycles, +400 after 200 runs; at the usual ulimit of "
-    "1,024 the server stops accepting connections after ~500 runs. Fix (components/jobs.py): a "
-    "DiskcacheManager subclass whose call_job_fn keeps the Process by pid and whose terminate_job "
-    "kills through it (proc.kill(); proc.join(1); proc.close()), and reap_finished_jobs joining and "
-    "closing every kept process that is no longer alive."))
 def test_fifty_cycles_leave_no_extra_pipe_descriptor(fifty_cycles):
     before, after = fifty_cycles["before"]["fd_kinds"], fifty_cycles["after"]["fd_kinds"]
     assert after.get("pipe", 0) <= before.get("pipe", 0), (before, after)
