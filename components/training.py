@@ -183,7 +183,10 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
             record = failed_record(run_id, parsed.config.to_dict(), reason)
         except Exception as exc:  # noqa: BLE001 - any failure becomes a Failed status, not a 500
             record = failed_record(run_id, parsed.config.to_dict(), f"training raised {exc!r}")
-    store.write(run_id, {"status": record["status"], "line": status_line(record)})
+    try:
+        store.write(run_id, {"status": record["status"], "line": status_line(record)})
+    except Exception:  # noqa: BLE001 - the record still reaches the page as the job's result;
+        pass  # raising here would turn that result into a 500 on the next poll
     return record
 
 

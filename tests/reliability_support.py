@@ -23,7 +23,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from typing import Any, Callable, Iterable
 
 import psutil
 import requests
+from conftest import free_port  # one copy of the tests' process helpers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).resolve().parent / "reliability_harness.py"
@@ -101,16 +101,6 @@ def body_problems(status: int, body: bytes, content_type: str = "") -> list[str]
 
 # ---------------------------------------------------------------------------------------------
 # The app as a process
-
-
-def free_port() -> int:
-    """A port nobody listens on now (never 8050: a dev server may be there)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port != 8050:
-            return port
 
 
 def http_session() -> requests.Session:

@@ -161,19 +161,11 @@ def test_a_job_that_raises_is_failed_with_its_reason(server, tab):
     assert tab.train(SHORT_RUN).word == "Done"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A job that raises outside execute_run's own try (here: recording its outcome fails, as a "
-    "full disk or a locked cache database would make it) is stored by Dash as "
-    "background_callback_error; the next poll re-raises it in the server (BackgroundCallbackError, "
-    "no on_error handler) and answers 500 with the job's traceback in the server log. The page does "
-    "end Failed (the renderer treats the 500 as the end of the job), but a 500 reached the client. "
-    "Repro: RELIABILITY_FAIL_WRITE_SEED=14 python tests/reliability_harness.py, train seed 14. "
-    "Fix: give run_training an on_error handler (Dash's callback(on_error=...)) that returns a "
-    "Failed record and status line, or wrap execute_run's store.write in try/except."))
-def test_a_job_that_raises_outside_its_own_guard_gives_failed_and_no_500(server):
+def test_a_job_whose_outcome_record_cannot_be_written_still_delivers_its_run(server):
+    """The record is only a hint for the page; the trained run still arrives, with no 5xx."""
     tab = DashTab(server.url)
     report = tab.train({**SHORT_RUN, "seed": FAIL_WRITE_SEED})
-    assert report.word == "Failed", report.status
+    assert report.word == "Done", report.status
     assert not tab.problems, tab.problems
     server.wait_no_jobs(10)
 
