@@ -153,11 +153,10 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
     run_id = request.get("run_id")
     if not isinstance(run_id, str) or not 0 < len(run_id) <= 64:
         run_id = uuid.uuid4().hex
-    config_data = request.get("config")
-    parsed = parse_training_config(config_data, pick_seed=False)
+    parsed = parse_training_config(request.get("config"), pick_seed=False)
     backend = jobs.backend()
     store = backend.outcomes
-    if parsed.config is None or (config_data or {}).get("seed") is None:
+    if parsed.config is None or parsed.values["seed"] is None:
         reason = "; ".join(parsed.errors.values()) or "the request named no seed"
         record = failed_record(run_id, parsed.values, reason, status="Invalid")
     elif (refusal := refuse_to_start(backend, run_id, time.time())) is not None:

@@ -84,6 +84,7 @@ def test_execute_run_trains_and_records_its_outcome():
 @pytest.mark.parametrize("request_data", [
     None, "x", [], {"run_id": 5}, {"run_id": "r", "config": {"lr": "nan"}},
     {"run_id": "r", "config": {"epochs": 10**9}}, {"run_id": "r", "config": {"seed": None}},
+    {"run_id": "r", "config": True}, {"run_id": "r", "config": [1, 2]},
 ])
 def test_execute_run_rejects_forged_requests(request_data):
     record = training.execute_run(request_data, lambda *_: None)
