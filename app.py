@@ -21,7 +21,7 @@ import dash  # noqa: E402
 import flask  # noqa: E402
 from dash import Dash, dcc, html  # noqa: E402
 
-from components import gallery, ids, jobs, training  # noqa: E402
+from components import callback_endpoint, gallery, ids, jobs, training  # noqa: E402
 
 manager = jobs.configure(os.environ)  # after the page modules: their background callbacks register
 if jobs.backend().celery_app is not None:
@@ -47,6 +47,7 @@ app = Dash(
     update_title=None,
 )
 server = app.server
+callback_endpoint.install(app)  # malformed callback posts get 400, never a 500
 # Dash signs background-job handles with this key; without it each process would fetch its
 # secret from the job store (Redis) on its first page load. See jobs.server_secret.
 server.secret_key = jobs.server_secret(os.environ)
