@@ -48,6 +48,7 @@ app = Dash(
 )
 server = app.server
 callback_endpoint.install(app)  # malformed callback posts get 400, never a 500
+server.teardown_request(jobs.end_of_request)
 # Dash signs background-job handles with this key; without it each process would fetch its
 # secret from the job store (Redis) on its first page load. See jobs.server_secret.
 server.secret_key = jobs.server_secret(os.environ)

@@ -32,7 +32,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import diskcache
 import multiprocess
@@ -44,6 +44,7 @@ from core.training_config import FIELDS, WORK_BUDGET
 
 OUTCOME_TTL = 3600  # seconds a run's records stay readable
 SILENCE_LIMIT = 5.0  # seconds without a beat before the page's watchdog calls a started run dead
+SLOT_TTL = 2 * SILENCE_LIMIT  # a dead job's training slot frees itself this long after its last beat
 RESULT_TTL = 3600  # a result or progress entry nobody collected (a closed tab) expires too
 CONNECT_TIMEOUT = 0.5  # seconds to reach Redis before calling it unreachable (loopback or LAN)
 REDIS_TIMEOUT = 2.0  # seconds for one Redis command once connected
@@ -97,10 +98,13 @@ class JobSettings:
     backend: str  # "diskcache" or "celery"
     redis_url: str | None
     cache_dir: str
+    max_running: int | None  # runs that may train at once; None: the Celery workers decide
 
 
 def settings_from_env(env: Mapping[str, str]) -> JobSettings:
-    """DASH_JOBS (diskcache, the default, or celery), REDIS_URL (celery only), DASH_CACHE_DIR."""
+    """DASH_JOBS (diskcache, the default, or celery), REDIS_URL (celery only), DASH_CACHE_DIR,
+    MAX_RUNNING_JOBS (embedded default: 2 per CPU; under Celery no cap unless set, since a run
+    waits in the queue for a free worker process)."""
     backend = (env.get("DASH_JOBS") or "diskcache").strip().lower()
     if backend not in ("diskcache", "celery"):
         raise ValueError(f"DASH_JOBS must be 'diskcache' (the default) or 'celery', not {backend!r}")
@@ -110,7 +114,14 @@ def settings_from_env(env: Mapping[str, str]) -> JobSettings:
             raise ValueError("DASH_JOBS=celery needs REDIS_URL, e.g. redis://127.0.0.1:6379/0")
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
-    return JobSettings(backend, redis_url if backend == "celery" else None, private_cache_dir(env))
+    max_running = (env.get("MAX_RUNNING_JOBS") or "").strip()
+    if max_running and not (max_running.isdigit() and 0 < int(max_running) <= 10_000):
+        raise ValueError(f"MAX_RUNNING_JOBS must be a whole number from 1 to 10000, not {max_running!r}")
+    if max_running:
+        cap = int(max_running)
+    else:
+        cap = None if backend == "celery" else 2 * (os.cpu_count() or 1)
+    return JobSettings(backend, redis_url if backend == "celery" else None, private_cache_dir(env), cap)
 
 
 def private_cache_dir(env: Mapping[str, str]) -> str:
@@ -243,6 +254,9 @@ class DiskcacheStore:
     def add(self, key: str, value: str, ttl: float) -> bool:
         return self._cache.add(key, value, expire=ttl)
 
+    def delete(self, key: str) -> None:
+        self._cache.delete(key)
+
     def ping(self) -> None:
         try:
             self._cache.set("health", time.time(), expire=60)
@@ -277,6 +291,9 @@ class RedisStore:
     def add(self, key: str, value: str, ttl: float) -> bool:
         return bool(self._call("set", self.PREFIX + key, value, px=int(ttl * 1000), nx=True))
 
+    def delete(self, key: str) -> None:
+        self._call("delete", self.PREFIX + key)
+
     def ping(self) -> None:
         self._call("ping")
 
@@ -287,11 +304,12 @@ class Outcomes:
     def __init__(self, store: DiskcacheStore | RedisStore):
         self.store = store
 
-    def _put(self, key: str, value: Any, *, only_new: bool = False) -> bool:
+    def _put(self, key: str, value: Any, *, only_new: bool = False, ttl: float | None = None) -> bool:
         text = json.dumps(value)
+        ttl = OUTCOME_TTL if ttl is None else ttl
         if only_new:
-            return self.store.add(key, text, OUTCOME_TTL)
-        self.store.set(key, text, OUTCOME_TTL)
+            return self.store.add(key, text, ttl)
+        self.store.set(key, text, ttl)
         return True
 
     def _get(self, key: str) -> Any:
@@ -328,6 +346,32 @@ class Outcomes:
     def started(self, run_id: str) -> dict | None:
         return self._get(f"started:{run_id}")
 
+    # At most `cap` runs train at once: a job takes one of `cap` slots (an atomic add) before it
+    # trains, renews it at every beat and frees it when it ends. A killed job (Cancel kills it)
+    # frees nothing: its slot is free once `holder_gone(its pid)` says so, or SLOT_TTL later.
+    # (Two jobs freeing the same dead slot at once may both take it: one run over the cap.)
+    def take_slot(self, run_id: str, cap: int, holder_gone: Callable[[Any], bool]) -> int | None:
+        """The slot this run now holds, or None when all `cap` are taken."""
+        holder = {"run": run_id, "pid": os.getpid()}
+        for i in range(cap):
+            key = f"slot:{i}"
+            if self._put(key, holder, only_new=True, ttl=SLOT_TTL):
+                return i
+            held = self._get(key)
+            if isinstance(held, dict) and holder_gone(held.get("pid")):
+                self.store.delete(key)
+                if self._put(key, holder, only_new=True, ttl=SLOT_TTL):
+                    return i
+        return None
+
+    def renew_slot(self, slot: int, run_id: str) -> None:
+        self._put(f"slot:{slot}", {"run": run_id, "pid": os.getpid()}, ttl=SLOT_TTL)
+
+    def release_slot(self, slot: int, run_id: str) -> None:
+        held = self._get(f"slot:{slot}")
+        if isinstance(held, dict) and held.get("run") == run_id:  # not one another run took since
+            self.store.delete(f"slot:{slot}")
+
 
 # ---------------------------------------------------------------------------------------------
 # The backend: a Dash manager, the records, and what the page and /health need to know
@@ -337,11 +381,13 @@ class JobBackend:
     kind = ""
     has_queue = False  # can a job wait for a free worker?
 
-    def __init__(self, manager, outcomes: Outcomes, where: str, queue_wait_limit: float):
+    def __init__(self, manager, outcomes: Outcomes, where: str, queue_wait_limit: float,
+                 max_running: int | None):
         self.manager = manager
         self.outcomes = outcomes
         self.where = where  # "the job queue at redis://…", for messages
         self.queue_wait_limit = queue_wait_limit
+        self.max_running = max_running  # see JobSettings
         self.celery_app = None
 
     def check(self) -> None:
@@ -354,6 +400,10 @@ class JobBackend:
 
     def abandon(self, job: str | None) -> None:
         """The page gave up on this job: stop it, so nobody polls or trains for nothing."""
+
+    def job_gone(self, pid: Any) -> bool:
+        """Has the job process `pid` (of this backend's jobs) ended? False when it cannot tell."""
+        return False
 
     def workers(self) -> int | None:
         return None
@@ -376,13 +426,24 @@ class DiskcacheBackend(JobBackend):
     # A dead job process ends Dash's polling by itself (its pid is gone), so `abandon` has
     # nothing to do; killing by pid after a silence could hit a reused pid.
 
+    def job_gone(self, pid: Any) -> bool:
+        """Jobs are processes on this machine: ask the OS (a killed job may be a zombie for a while)."""
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            return False
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+        except psutil.Error:
+            return False
+
 
 class CeleryBackend(JobBackend):
     kind = "celery"
     has_queue = True
 
-    def __init__(self, manager, outcomes, where, queue_wait_limit, celery_app):
-        super().__init__(manager, outcomes, where, queue_wait_limit)
+    def __init__(self, manager, outcomes, where, queue_wait_limit, max_running, celery_app):
+        super().__init__(manager, outcomes, where, queue_wait_limit, max_running)
         self.celery_app = celery_app
 
     def current_job(self) -> str | None:
@@ -464,6 +525,11 @@ class _ExpiringCache(diskcache.Cache):
         with _cache_lock, super().transact(retry):
             yield
 
+    # Each thread has its own SQLite connection. The dev server runs every request in a new
+    # thread, whose connection would otherwise be closed by the thread's exit, outside the lock
+    # (SQLite holds its global mutexes while it closes): the one access left unguarded.
+    close = _locked(diskcache.Cache.close)
+
 
 class _OwnProcessesManager(DiskcacheManager):
     """Dash's DiskcacheManager, keeping the Process object of each job it forks.
@@ -477,16 +543,19 @@ class _OwnProcessesManager(DiskcacheManager):
     def __init__(self, cache):
         super().__init__(cache)
         self._processes: dict[int, Any] = {}
+        self._processes_lock = threading.Lock()  # request threads reap and terminate at once
 
     def call_job_fn(self, key, job_fn, args, context):
         process = multiprocess.Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
         with _cache_lock:
             process.start()
-        self._processes[process.pid] = process
+        with self._processes_lock:
+            self._processes[process.pid] = process
         return process.pid
 
     def terminate_job(self, job):
-        process = self._processes.pop(int(job), None) if job else None
+        with self._processes_lock:
+            process = self._processes.pop(int(job), None) if job else None
         if process is None:  # a job another process forked (gunicorn) or already ended
             try:
                 super().terminate_job(job)
@@ -496,7 +565,8 @@ class _OwnProcessesManager(DiskcacheManager):
         if process.is_alive():
             process.kill()
         process.join(1)
-        self._close_if_ended(process)
+        with self._processes_lock:
+            self._close_if_ended(process)
 
     def job_running(self, job):
         try:
@@ -505,12 +575,13 @@ class _OwnProcessesManager(DiskcacheManager):
             return False
 
     def reap(self) -> None:
-        for pid, process in list(self._processes.items()):
-            if not process.is_alive():  # is_alive() collects an ended job's exit status
-                self._processes.pop(pid, None)
-                self._close_if_ended(process)
+        with self._processes_lock:
+            for pid, process in list(self._processes.items()):
+                if not process.is_alive():  # is_alive() collects an ended job's exit status
+                    self._close_if_ended(self._processes.pop(pid))
 
     def _close_if_ended(self, process) -> None:
+        """Free an ended job's pipes (call with `_processes_lock` held)."""
         try:
             process.close()  # frees its pipes; refused while it still runs
         except ValueError:
@@ -527,11 +598,14 @@ def build(env: Mapping[str, str]) -> JobBackend:
             Outcomes(RedisStore(settings.redis_url)),
             f"the job queue at {redacted(settings.redis_url)}",
             QUEUE_WAIT_LIMIT,
+            settings.max_running,
             celery_app,
         )
     manager = _OwnProcessesManager(_ExpiringCache(settings.cache_dir))
     # No queue: a job that has not started within the silence limit never will.
-    return DiskcacheBackend(manager, Outcomes(DiskcacheStore(manager.handle)), "the job cache", SILENCE_LIMIT)
+    return DiskcacheBackend(
+        manager, Outcomes(DiskcacheStore(manager.handle)), "the job cache", SILENCE_LIMIT, settings.max_running
+    )
 
 
 _backend: JobBackend | None = None
@@ -552,6 +626,13 @@ def backend() -> JobBackend:
 
 def outcomes() -> Outcomes:
     return backend().outcomes
+
+
+def end_of_request(_error: BaseException | None = None) -> None:
+    """After every request (Flask teardown): close this thread's job-cache connection under the
+    fork lock, before the thread may exit (see `_ExpiringCache.close`)."""
+    if _backend is not None and isinstance(_backend.manager, _OwnProcessesManager):
+        _backend.manager.handle.close()
 
 
 def reap_finished_jobs() -> None:

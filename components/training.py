@@ -8,6 +8,7 @@ newest progress value.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any, Mapping
@@ -144,6 +145,10 @@ def run_label(record: Mapping[str, Any]) -> str:
     return f"{config['approach']} · lr {config['lr']:g} · seed {config['seed']} · {ending}"
 
 
+class ServerGone(Exception):
+    """The process that started this job has died: nobody can read the run any more."""
+
+
 def execute_run(request: Any, on_progress) -> dict[str, Any]:
     """Validate a run request again (any client can post one) and train; never raises.
 
@@ -159,34 +164,64 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
     if parsed.config is None or parsed.values["seed"] is None:
         reason = "; ".join(parsed.errors.values()) or "the request named no seed"
         record = failed_record(run_id, parsed.values, reason, status="Invalid")
-    elif (refusal := refuse_to_start(backend, run_id, time.time())) is not None:
-        record = failed_record(run_id, parsed.config.to_dict(), refusal)
-        # the page may have said Failed (or Cancelled) already: keep what it read
-        store.write(run_id, {"status": record["status"], "line": status_line(record)}, only_new=True)
-        return record
-    else:
-        torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
-
-        def report(progress: Progress) -> None:
-            if store.cancel_requested(run_id):
-                raise StopTraining
-            store.beat(run_id)
-            on_progress(progress, parsed.config)
-
-        try:
-            result = train(parsed.config, on_progress=report, progress_interval=POLL_MS / 1000)
-            record = make_record(result, run_id)
-            record["label"] = run_label(record)
-        except jobs.TIME_LIMIT_ERRORS:
-            reason = f"the run passed its time limit of {jobs.SOFT_TIME_LIMIT} s and was stopped"
-            record = failed_record(run_id, parsed.config.to_dict(), reason)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes a Failed status, not a 500
-            record = failed_record(run_id, parsed.config.to_dict(), f"training raised {exc!r}")
+        return _recorded(store, record)
     try:
-        store.write(run_id, {"status": record["status"], "line": status_line(record)})
-    except Exception:  # noqa: BLE001 - the record still reaches the page as the job's result;
-        pass  # raising here would turn that result into a 500 on the next poll
+        refusal = refuse_to_start(backend, run_id, time.time())
+        slot = None
+        if refusal is None and backend.max_running is not None:
+            slot = store.take_slot(run_id, backend.max_running, backend.job_gone)
+            if slot is None:
+                refusal = (f"the server is busy: {backend.max_running} runs are training already. "
+                           "Press Train again in a minute.")
+    except jobs.JobStoreUnavailable as exc:
+        refusal = exc.detail()
+    if refusal is not None:
+        # the page may have said Failed (or Cancelled) already: keep what it read
+        return _recorded(store, failed_record(run_id, parsed.config.to_dict(), refusal), only_new=True)
+    torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
+    server_pid = os.getppid()
+
+    def report(progress: Progress) -> None:
+        if os.getppid() != server_pid:  # re-parented: its server was killed (a job would
+            raise ServerGone            # otherwise train on for minutes and hold the server's port)
+        if store.cancel_requested(run_id):
+            raise StopTraining
+        store.beat(run_id)
+        if slot is not None:
+            store.renew_slot(slot, run_id)
+        on_progress(progress, parsed.config)
+
+    try:
+        result = train(parsed.config, on_progress=report, progress_interval=POLL_MS / 1000)
+        record = make_record(result, run_id)
+        record["label"] = run_label(record)
+    except ServerGone:
+        record = failed_record(run_id, parsed.config.to_dict(), "the server stopped during the run")
+    except jobs.TIME_LIMIT_ERRORS:
+        reason = f"the run passed its time limit of {jobs.SOFT_TIME_LIMIT} s and was stopped"
+        record = failed_record(run_id, parsed.config.to_dict(), reason)
+    except Exception as exc:  # noqa: BLE001 - any failure becomes a Failed status, not a 500
+        record = failed_record(run_id, parsed.config.to_dict(), f"training raised {exc!r}")
+    finally:
+        if slot is not None:
+            _quietly(store.release_slot, slot, run_id)
+    return _recorded(store, record)
+
+
+def _recorded(store: jobs.Outcomes, record: dict[str, Any], *, only_new: bool = False) -> dict[str, Any]:
+    """`record`, after writing its outcome for the page's status."""
+    _quietly(store.write, record["run_id"], {"status": record["status"], "line": status_line(record)},
+             only_new=only_new)
     return record
+
+
+def _quietly(write, *args, **kwargs) -> None:
+    """A job-store write that may fail: the record still reaches the page as the job's result;
+    raising here would turn that result into a 500 on the next poll."""
+    try:
+        write(*args, **kwargs)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def refuse_to_start(backend: jobs.JobBackend, run_id: str, now: float) -> str | None:

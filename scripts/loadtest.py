@@ -13,8 +13,10 @@ gallery (4 redraws of random functions and parameters). Nothing new starts after
 run still going gets up to `--run-timeout` seconds to settle, so the test always ends.
 
 It prints a Markdown table per request kind (count, errors, p50/p95/max latency in ms) and the
-runs (how many ended Done, Failed, hung; click-to-Done p50/p95). An error is a 5xx, a reply that
-is not strict JSON or holds a traceback, a refused connection, or a run that did not end Done.
+runs (how many ended Done, Failed, hung, or were refused because the server's cap on concurrent
+runs was reached; click-to-Done p50/p95). An error is a 5xx, a reply that is not strict JSON or
+holds a traceback, a 4xx to a post the page itself sends, a refused connection, a run that did
+not end Done (a refusal is not one), or an exception in the server log.
 Exit status: 0 without errors, 1 with any. The server it started itself is stopped at the end.
 """
 
@@ -34,6 +36,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from reliability_support import AppProcess, DashTab, ServerGone  # noqa: E402
 
+BUSY = "the server is busy"  # how a run refused by the cap on concurrent runs ends
 GALLERY = {  # a few registry functions and the parameters a slider drag moves
     "relu": {}, "sigmoid": {}, "tanh": {}, "gelu": {}, "softplus": {},
     "elu": {"alpha": (0.1, 2.0)}, "leaky_relu": {"alpha": (0.01, 0.5)},
@@ -92,9 +95,12 @@ def user(url: str, deadline: float, stats: Stats, seed: int, run_timeout: float)
                   "seed": rng.randrange(10_000), "true_weights": [1, 5, 7]}
         try:
             report = train_tab.train(config, timeout=run_timeout)
-            stats.run(report.word, report.seconds)
-            if report.word != "Done":
-                stats.error("run", report.status[:160])
+            if BUSY in report.status:  # the server's cap on concurrent runs: a polite refusal
+                stats.run("refused (busy)", report.seconds)
+            else:
+                stats.run(report.word, report.seconds)
+                if report.word != "Done":
+                    stats.error("run", report.status[:160])
         except AssertionError as exc:  # did not settle within run_timeout: a hung job
             stats.run("hung", run_timeout)
             stats.error("run", str(exc)[:160])
@@ -158,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = summarize(stats, args, url, elapsed)
     summary["server_exceptions"] = Counter(server_errors).most_common(8)
+    summary["errors"] += len(server_errors)  # a request the app failed on counts, whatever it answered
     print(render(summary))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))

@@ -427,7 +427,9 @@ class DashTab:
         return body
 
     def post(self, kind: str, body: Any, *, args: Iterable[tuple[str, str]] = (),
-             raw: bytes | None = None) -> Reply:
+             raw: bytes | None = None, as_renderer: bool = False) -> Reply:
+        """Post to the callback endpoint; `as_renderer`: a post the page itself would send, so a
+        4xx reply is a problem too (the app refused or failed on its own page's request)."""
         params = ([("endId", self.end_id)] if self.end_id else []) + list(args)
         data = raw if raw is not None else json.dumps(body).encode()
         started = time.perf_counter()
@@ -440,6 +442,8 @@ class DashTab:
         elapsed = time.perf_counter() - started
         problems = body_problems(response.status_code, response.content,
                                  response.headers.get("Content-Type", ""))
+        if as_renderer and 400 <= response.status_code < 500:
+            problems.append(f"HTTP {response.status_code} {response.content[:120]!r}")
         parsed = None
         if response.status_code == 200 and not problems:
             parsed = strict_json_loads(response.content)
@@ -451,7 +455,7 @@ class DashTab:
         return reply
 
     def call(self, kind: str, cb: dict, changed: Iterable[str], **extra) -> Reply:
-        reply = self.post(kind, self.payload(cb, self.values, changed), **extra)
+        reply = self.post(kind, self.payload(cb, self.values, changed), as_renderer=True, **extra)
         self.values.update(reply.updates())
         return reply
 

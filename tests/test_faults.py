@@ -23,6 +23,8 @@ import os
 import signal
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -334,16 +336,35 @@ def test_a_hundred_sequential_jobs_finish_without_a_hang(server):
 # A visitor cannot flood the machine with jobs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "No cap on concurrent training jobs: every post of run_training's first request forks a job, "
-    "whatever page load it comes from, so one client with a loop (each request from a new page "
-    "load, valid long runs) starts as many processes as it likes, each a core for minutes: every "
-    "other visitor's runs slow down N-fold. Repro: 10 posts of run_training with valid 1,000,000-"
-    "epoch requests on this 2-core machine -> 10 job processes. Fix (a design decision): count live "
-    "jobs before starting one (a server.before_request hook on the first post of the background "
-    "callback, or a check at the top of execute_run that records Failed 'the server is busy: N runs "
-    "are in progress; try again in a minute') and refuse beyond e.g. 2 x the CPU count."))
+def test_training_slots_cap_runs_and_free_when_their_job_ends(tmp_path):
+    from components import jobs
+
+    backend = jobs.build({"DASH_CACHE_DIR": str(tmp_path / "cache"), "MAX_RUNNING_JOBS": "2"})
+    store = backend.outcomes
+    assert backend.max_running == 2
+    alive = lambda pid: False  # noqa: E731 - every holder still runs
+    assert store.take_slot("a", 2, alive) == 0 and store.take_slot("b", 2, alive) == 1
+    assert store.take_slot("c", 2, alive) is None  # full
+    store.release_slot(0, "someone-else")  # only the holder frees a slot
+    assert store.take_slot("c", 2, alive) is None
+    store.release_slot(0, "a")
+    assert store.take_slot("c", 2, alive) == 0
+    # a killed job frees nothing; its slot is free once its process is gone
+    dead = _sleeper_pid_after_exit()
+    store.store.set("slot:1", json.dumps({"run": "b", "pid": dead}), 10)
+    assert store.take_slot("d", 2, backend.job_gone) == 1
+    assert store.take_slot("e", 2, backend.job_gone) is None  # holders 0 (this process) and 1 live
+
+
+def _sleeper_pid_after_exit() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
 def test_one_client_cannot_start_unbounded_jobs(server):
+    """Posts of run_training from many page loads (a client with a loop): at most 2 runs per CPU
+    train at once; one more run is refused with a clear reason, and trains once a slot is free."""
     cap = 2 * (os.cpu_count() or 1)
     tabs = [DashTab(server.url) for _ in range(cap + 4)]
     try:
@@ -360,11 +381,16 @@ def test_one_client_cannot_start_unbounded_jobs(server):
         running = len(server.job_processes())
         note("jobs one client started with cap+4 posts", running)
         assert running <= cap, f"{running} jobs running (cap {cap})"
+        refused = DashTab(server.url).train(SHORT_RUN)
+        assert refused.word == "Failed" and "the server is busy" in refused.status, refused.status
+        note("a run beyond the cap says", refused.status)
     finally:
         for tab in tabs:
             if tab.job:
                 tab.cancel()
         server.wait_no_jobs(10)
+    again = DashTab(server.url).train(SHORT_RUN)
+    assert again.word == "Done", again.status
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,16 +442,6 @@ def test_a_restart_mid_run_gives_failed_and_a_new_run_works(restartable):
     assert not fresh.problems
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A server that dies alone (SIGKILL, the OOM killer, a crash) leaves its running jobs behind: "
-    "they are re-parented to init, keep training for up to the work budget (minutes), keep beating "
-    "(so the page's watchdog keeps saying Running instead of Failed), and each holds the server's "
-    "listening socket, inherited at fork: the restarted server fails with 'Address already in use' "
-    "until the orphans end. Repro: start a 1,000,000-epoch run, kill -9 the server pid only, run "
-    "python app.py again. Fix (components/training.py, the job): at job start remember os.getppid() "
-    "and in report() raise StopTraining when os.getppid() differs (the server is gone), or set "
-    "prctl(PR_SET_PDEATHSIG, SIGKILL) in the job; then the orphan ends within one report interval "
-    "and frees the port."))
 def test_a_server_crash_mid_run_does_not_leave_its_job_behind(restartable):
     tab = DashTab(restartable.url)
     marks = {}
@@ -478,23 +494,11 @@ def _alive(proc: psutil.Process) -> bool:
 # Jobs forked while other requests use the cache
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "Jobs hang forever when they are forked while another request thread is inside SQLite. "
-    "`python app.py` serves each request in its own thread (Werkzeug, threaded=True) and Dash's "
-    "DiskcacheManager forks the job from the request thread; a fork copies whatever SQLite mutex "
-    "another thread holds at that instant (every poll, watchdog tick and outcome read goes through "
-    "diskcache's SQLite), and the job's first cache access (jobs.Outcomes.last_beat/claim in "
-    "refuse_to_start, or Dash's own cache.set) blocks on it forever (py-spy: sqlite3.connect / "
-    "BEGIN IMMEDIATE in diskcache/core.py, futex wait). The page says Failed after 5 s, but the "
-    "process stays forever and the page's poll chain never ends. Measured: 3 of 8 runs hung while "
-    "6 other clients polled; 0 of 40 under `gunicorn -w 4 app:server` (single-threaded sync "
-    "workers). Fix options: (a) in components/jobs.py, a DiskcacheManager subclass whose "
-    "call_job_fn forks while holding a process-wide lock that an _ExpiringCache subclass also "
-    "takes around every cache operation in the server, so no thread is inside SQLite at fork time; "
-    "(b) start jobs from a forkserver (multiprocess context 'forkserver', preloading torch and the "
-    "app modules, started at import before any thread); (c) run `python app.py` with "
-    "threaded=False (serialises requests) and document gunicorn sync workers for classes."))
 def test_jobs_forked_while_other_clients_poll_never_hang(server):
+    """The dev server runs each request in a thread; jobs fork from one of them. A fork while
+    another thread was inside SQLite copied its mutex, and the job hung on its first cache access
+    (3 of 8 runs while 6 clients polled). Every SQLite call of the server now holds the fork
+    lock, including closing a request thread's connection (`jobs.end_of_request`)."""
     stop = threading.Event()
 
     def poller():

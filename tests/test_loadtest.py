@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "loadtest.py"
 
@@ -38,17 +37,6 @@ def test_the_load_test_stops_by_itself_and_reports(tmp_path):
     assert "| request | count | errors | p50 ms | p95 ms | max ms |" in table
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "Under concurrent use `python app.py` loses runs: (1) jobs forked while another request thread "
-    "is inside SQLite hang forever (test_faults::test_jobs_forked_while_other_clients_poll_never_hang); "
-    "(2) a race between jobs.reap_finished_jobs (settle_status of one page reaps every finished "
-    "job with multiprocess.active_children) and Dash's DiskcacheManager.get_result -> terminate_job "
-    "for another page: the job is reaped between psutil.pid_exists and process.children(), psutil "
-    "raises NoSuchProcess, the poll that carried the run's result answers 500 and the result (already "
-    "deleted from the cache) is lost: the page says Done from the outcome record but never gets the "
-    "curve. Fix for (2): a DiskcacheManager subclass whose terminate_job catches psutil.NoSuchProcess "
-    "(and which reaps its own Process objects, see the pipe leak in test_faults). Measured with 8 "
-    "users for 12 s: 3, 3 and 6 errors in three runs; this test uses 10 users for 15 s."))
 def test_a_few_users_for_a_few_seconds_see_no_error(tmp_path):
     summary, elapsed, table = run_loadtest(tmp_path, "--users", "10", "--seconds", "15", "--run-timeout", "12",
                                            limit=150)

@@ -73,9 +73,15 @@ def test_the_environment_picks_the_backend(tmp_path):
     assert jobs.settings_from_env({**cache, "DASH_JOBS": "diskcache", "REDIS_URL": "redis://x"}).redis_url is None
     celery = jobs.settings_from_env({**cache, "DASH_JOBS": " Celery ", "REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert (celery.backend, celery.redis_url) == ("celery", "redis://127.0.0.1:6379/0")
+    # embedded jobs share this machine's cores: 2 per CPU by default; Celery workers queue instead
+    assert jobs.settings_from_env(cache).max_running == 2 * os.cpu_count()
+    assert celery.max_running is None
+    assert jobs.settings_from_env({**cache, "MAX_RUNNING_JOBS": " 7 "}).max_running == 7
     for bad, message in [({"DASH_JOBS": "rq"}, "DASH_JOBS must be"),
                          ({"DASH_JOBS": "celery"}, "needs REDIS_URL"),
-                         ({"DASH_JOBS": "celery", "REDIS_URL": "http://x"}, "must start with redis://")]:
+                         ({"DASH_JOBS": "celery", "REDIS_URL": "http://x"}, "must start with redis://"),
+                         ({"MAX_RUNNING_JOBS": "0"}, "MAX_RUNNING_JOBS must be"),
+                         ({"MAX_RUNNING_JOBS": "many"}, "MAX_RUNNING_JOBS must be")]:
         with pytest.raises(ValueError, match=message):
             jobs.settings_from_env({**cache, **bad})
 
