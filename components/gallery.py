@@ -25,6 +25,7 @@ from dash import (
     html,
     no_update,
 )
+from dash.exceptions import MissingCallbackContextException
 
 from components import ids
 from components.figures import serve_activation_figure
@@ -37,9 +38,11 @@ from core.activations import (
     X_LIMIT,
     evaluate,
     make_grid,
+    parameter_slopes,
     properties,
     resolve,
 )
+from core.curves import float32_list
 
 GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
 MAX_COMPARED = 6
@@ -126,7 +129,7 @@ def properties_rows(props: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
          compare: list[str], derivative: bool):
-    """(figure, properties table, formula markdown, torch.nn text) for one gallery view."""
+    """(figure, properties table, formula markdown, torch.nn text, drag preview) for one view."""
     activation = ACTIVATIONS[name]
     x = make_grid(xmin, xmax)
     y, dy = evaluate(name, x, params)
@@ -145,7 +148,21 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
         torch_text = ["In PyTorch: ", html.Code(activation.torch_nn)]
     else:
         torch_text = "torch.nn has no module for this one; it is a one-line tensor expression."
-    return figure, table, formula, torch_text
+    return figure, table, formula, torch_text, drag_preview(name, params, x, derivative)
+
+
+def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) -> dict:
+    """The slopes of the drawn curve (trace 0) and of its derivative (trace 1, when shown) for
+    each affine parameter: while its handle moves, assets/gallery.js draws f + Δ·slope itself,
+    with no round trip; the server's own redraw follows when the handle is let go."""
+    slopes = parameter_slopes(name, x, params)
+    return {
+        "params": dict(params),
+        "display_name": ACTIVATIONS[name].display_name,
+        "derivative_trace": 1 if derivative else None,
+        "slopes": {p: {"y": float32_list(sy), "dy": float32_list(sdy) if derivative else None}
+                   for p, (sy, sdy) in slopes.items()},
+    }
 
 
 def defaults(name: str) -> dict[str, float]:
@@ -213,8 +230,8 @@ def layout(**query) -> html.Div:
     resolved = resolve(query.get("fn"), query)
     compare, compare_errors = parse_compare(query.get("compare"), resolved.name)
     derivative = str(query.get("deriv", "")).lower() in ("1", "true", "yes", "on")
-    figure, table, formula, torch_text = view(resolved.name, resolved.params, resolved.xmin,
-                                              resolved.xmax, compare, derivative)
+    figure, table, formula, torch_text, preview = view(resolved.name, resolved.params, resolved.xmin,
+                                                       resolved.xmax, compare, derivative)
     notices = [f"Ignored from the link: {e}" for e in resolved.errors + compare_errors]
     controls = html.Section(
         [
@@ -281,7 +298,8 @@ def layout(**query) -> html.Div:
         ],
         className="panel charts",
     )
-    stores = [dcc.Store(id=ids.GALLERY_QUERY), dcc.Store(id=ids.PARAM_DRAG)]
+    stores = [dcc.Store(id=ids.GALLERY_QUERY), dcc.Store(id=ids.PARAM_DRAG),
+              dcc.Store(id=ids.DRAG_PREVIEW, data=preview)]
     return html.Div([controls, chart, *stores], className="page gallery")
 
 
@@ -300,8 +318,11 @@ def show_param_controls(name):
     return param_controls(name, defaults(name))
 
 
-# Slider and box show one value; a box value outside the parameter's range moves nothing.
-# In the browser: a server round trip here would delay every redraw by one more trip.
+# Slider and box show one value; a box value outside the parameter's range moves nothing. While
+# a handle is dragged the curve follows: an affine parameter is redrawn in the browser from
+# DRAG_PREVIEW's slopes, once per frame; any other goes to `draw` through PARAM_DRAG, one request
+# at a time (assets/gallery.js says why). In the browser: a server round trip here would delay
+# every redraw by one more trip.
 clientside_callback(
     ClientsideFunction("gallery", "syncParam"),
     Output(slider_id(MATCH), "value"),
@@ -311,17 +332,8 @@ clientside_callback(
     Input(slider_id(MATCH), "drag_value"),
     State(box_id(MATCH), "min"),
     State(box_id(MATCH), "max"),
-    prevent_initial_call=True,
-)
-
-# While a handle is dragged, the curve follows through PARAM_DRAG, one request at a time: Dash
-# drops the answer to any request overtaken by a newer one, so firing on every mouse move would
-# draw nothing until the hand stops. The gate opens again when the redrawn figure arrives.
-clientside_callback(
-    ClientsideFunction("gallery", "forwardDrag"),
-    Output(ids.PARAM_DRAG, "data"),
-    Input(slider_id(ALL), "drag_value"),
-    State(slider_id(ALL), "id"),
+    State(ids.DRAG_PREVIEW, "data"),
+    State(ids.ACTIVATION_GRAPH, "figure"),
     prevent_initial_call=True,
 )
 clientside_callback(  # no output: it sets PARAM_DRAG itself, see assets/gallery.js
@@ -343,6 +355,7 @@ def param_spec(name, param_name):
     Output(ids.PROPERTIES, "children"),
     Output(ids.FORMULA, "children"),
     Output(ids.TORCH_EQUIVALENT, "children"),
+    Output(ids.DRAG_PREVIEW, "data"),
     Output(ids.GALLERY_NOTICE, "children"),
     Output(ids.GALLERY_QUERY, "data"),
     Input(ids.ACTIVATION, "value"),
@@ -356,17 +369,37 @@ def param_spec(name, param_name):
     prevent_initial_call=True,
 )
 def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, slider_ids):
-    """Validate everything on the server (any client can post anything) and redraw."""
+    """Validate everything on the server (any client can post anything) and redraw.
+
+    The browser's redraw is the slow part, so only what changed is sent: while a handle is
+    dragged, the curve alone (the table and the address follow when it is let go); the formula
+    and the torch.nn line only when the function changes.
+    """
+    triggered = triggered_props()
+    dragging = isinstance(dragged, dict) and triggered == {f"{ids.PARAM_DRAG}.data"}
     raw = settings_from_controls(name, slider_values, slider_ids, xmin, xmax)
-    if isinstance(dragged, dict) and ctx.triggered_id == ids.PARAM_DRAG:
+    if dragging:
         raw.update({k: v for k, v in dragged.items() if isinstance(k, str) and k not in ("xmin", "xmax")})
     resolved = resolve(name, raw)
     compared, compare_errors = parse_compare(compare, resolved.name)
     derivative = isinstance(show_derivative, list) and "on" in show_derivative
-    outputs = view(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
+    figure, table, formula, torch_text, preview = view(
+        resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
     notices = [html.P(e, className="notice") for e in resolved.errors + compare_errors]
     query = gallery_query(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
-    return *outputs, notices, query
+    if dragging:  # (an unchanged list of notices would still make Dash re-walk the layout)
+        return figure, no_update, no_update, no_update, preview, notices or no_update, no_update
+    if triggered and f"{ids.ACTIVATION}.value" not in triggered:
+        formula = torch_text = no_update
+    return figure, table, formula, torch_text, preview, notices, query
+
+
+def triggered_props() -> set[str]:
+    """The `id.property` inputs that fired this call; empty when called outside a callback."""
+    try:
+        return set(ctx.triggered_prop_ids)
+    except MissingCallbackContextException:
+        return set()
 
 
 @callback(

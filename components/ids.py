@@ -60,6 +60,7 @@ PARAM_SLIDER = "param-slider"  # pattern-matching type; the id's "name" is the p
 PARAM_BOX = "param-box"
 PARAM_CONTROLS = "param-controls"
 PARAM_DRAG = "param-drag"  # the parameter value under a dragged handle
+DRAG_PREVIEW = "drag-preview"  # what lets the page redraw a drag of an affine parameter itself
 SHOW_DERIVATIVE = "show-derivative"
 XMIN = "xmin"
 XMAX = "xmax"

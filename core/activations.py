@@ -28,6 +28,9 @@ class Param:
     min: float
     max: float
     step: float
+    # f and f′ are affine in this parameter (the others held): a change of it shifts every
+    # point by a fixed slope (`parameter_slopes`), so the page can follow a drag by itself.
+    affine: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,8 @@ def _gaussian(x):
     return torch.exp(-x * x)
 
 
-_ALPHA_LEAKY = Param("alpha", "alpha α", 0.1, 0.0, 1.0, 0.01)
-_ALPHA_ELU = Param("alpha", "alpha α", 0.9, 0.0, 2.0, 0.01)
+_ALPHA_LEAKY = Param("alpha", "alpha α", 0.1, 0.0, 1.0, 0.01, affine=True)
+_ALPHA_ELU = Param("alpha", "alpha α", 0.9, 0.0, 2.0, 0.01, affine=True)
 _CASES = r"\begin{cases} %s \end{cases}"
 
 _REGISTRY = (
@@ -103,8 +106,8 @@ _REGISTRY = (
     ),
     Activation(
         "linear", "Linear", "seed", r"f(x) = w\,x + b",
-        (Param("slope", "slope w", 2.0, -5.0, 5.0, 0.1),
-         Param("intercept", "intercept b", 1.0, -5.0, 5.0, 0.1)),
+        (Param("slope", "slope w", 2.0, -5.0, 5.0, 0.1, affine=True),
+         Param("intercept", "intercept b", 1.0, -5.0, 5.0, 0.1, affine=True)),
         (-10, 10), _linear, None, None,
     ),
     Activation(
@@ -232,6 +235,25 @@ def evaluate(
     act = ACTIVATIONS[name]
     y, dy = _derivatives(act, np.asarray(x, dtype=np.float64), _with_defaults(act, params), 1)
     return y, dy
+
+
+def parameter_slopes(
+    name: str, x: np.ndarray, params: Mapping[str, float] | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """∂f/∂p and ∂f′/∂p at `x` for each affine parameter p of `name`, the others held.
+
+    f is affine in p, so one unit step of p gives the slope exactly (up to rounding); then
+    f at p + Δ is f + Δ·∂f/∂p, from the same implementation as every other value.
+    """
+    act = ACTIVATIONS[name]
+    base = _with_defaults(act, params)
+    y, dy = evaluate(name, x, base)
+    slopes = {}
+    for param in act.params:
+        if param.affine:
+            y1, dy1 = evaluate(name, x, {**base, param.name: base[param.name] + 1})
+            slopes[param.name] = (y1 - y, dy1 - dy)
+    return slopes
 
 
 # --- parsing untrusted input ---------------------------------------------------------------------

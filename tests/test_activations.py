@@ -242,6 +242,43 @@ def test_evaluate_fills_missing_params_with_defaults():
     )
 
 
+# --- affine parameters: what lets the page follow a drag without the server ----------------------
+
+AFFINE = [(n, p) for n, a in ACTIVATIONS.items() for p in a.params if p.affine]
+NOT_AFFINE = [(n, p) for n, a in ACTIVATIONS.items() for p in a.params if not p.affine]
+
+
+def test_the_affine_parameters_are_the_ones_expected():
+    assert {(n, p.name) for n, p in AFFINE} == {
+        ("linear", "slope"), ("linear", "intercept"), ("leaky_relu", "alpha"), ("elu", "alpha")}
+
+
+@pytest.mark.parametrize("name, param", AFFINE, ids=[f"{n}-{p.name}" for n, p in AFFINE])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_shift_along_the_slope_is_the_function_at_the_new_value(name, param, seed):
+    """The claim `affine=True` makes: f and f′ at any allowed value of p are f + Δ·slope."""
+    rng = np.random.default_rng(seed)
+    others = {p.name: float(rng.uniform(p.min, p.max)) for p in ACTIVATIONS[name].params}
+    x = np.concatenate([SEED_GRID, [-X_LIMIT, X_LIMIT]])
+    y, dy = evaluate(name, x, others)
+    slope_y, slope_dy = A.parameter_slopes(name, x, others)[param.name]
+    for value in [param.min, param.max, float(rng.uniform(param.min, param.max))]:
+        delta = value - others[param.name]
+        want_y, want_dy = evaluate(name, x, {**others, param.name: value})
+        np.testing.assert_allclose(y + delta * slope_y, want_y, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(dy + delta * slope_dy, want_dy, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, param", NOT_AFFINE, ids=[f"{n}-{p.name}" for n, p in NOT_AFFINE])
+def test_parameters_not_marked_affine_are_not(name, param):
+    """Otherwise the flag would be missing where the page could use it."""
+    x = SEED_GRID
+    y0 = evaluate(name, x, {param.name: param.min})[0]
+    y1 = evaluate(name, x, {param.name: param.min + 1})[0]
+    y_max = evaluate(name, x, {param.name: param.max})[0]
+    assert not np.allclose(y0 + (param.max - param.min) * (y1 - y0), y_max)
+
+
 # --- properties ----------------------------------------------------------------------------------
 
 INF = math.inf

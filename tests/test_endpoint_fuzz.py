@@ -73,7 +73,6 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(cancel-button)",
     "clientside(_pages_store)",
     "clientside(activation-graph)",
-    'clientside({"name":["ALL"],"type":"param-slider"})',
     'clientside({"name":["MATCH"],"type":"param-slider"})',
 ]
 

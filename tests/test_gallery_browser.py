@@ -206,6 +206,28 @@ def test_choosing_elu_then_moving_alpha_redraws_trace_0_and_the_address(live_app
     wait_trace0(page, "t.x[0] === -3 && /alpha=0\\.7\\b/.test(t.name)")
 
 
+def test_a_threshold_drag_is_redrawn_by_the_server_while_the_handle_moves(live_app, page):
+    """A threshold moves TReLU's step, so no slope can preview it in the page: each position goes
+    to the server's draw (one request at a time), and the curve follows before the release."""
+    open_gallery(page, live_app, "?fn=trelu")
+    wait_trace0_name(page, r"thres=2\)")
+    assert trace0_at(page, 1)["y"] == 0  # x = 1 is below the threshold 2
+    slider = """[id='{"name":"thres","type":"param-slider"}']"""
+    thumb = page.locator(slider + " [role=slider]").bounding_box()
+    track = page.locator(slider + " .dash-slider-track").bounding_box()
+    y = thumb["y"] + thumb["height"] / 2
+    page.mouse.move(thumb["x"] + thumb["width"] / 2, y)
+    page.mouse.down()
+    try:
+        page.mouse.move(track["x"] + 0.2 * track["width"], y, steps=5)  # thres about -3
+        wait_trace0(page, "!/thres=2\\)/.test(t.name)")
+        during = trace0_at(page, 1)
+        thres = float(re.search(r"thres=(-?[0-9.]+)", during["name"]).group(1))
+        assert thres < 1 and during["y"] == pytest.approx(1)
+    finally:
+        page.mouse.up()
+
+
 def test_the_contract_deep_link_restores_the_view(live_app, page):
     open_gallery(page, live_app, "?fn=elu&alpha=0.5&xmin=-5&xmax=5")
     assert dropdown_text(page, "activation") == "ELU"

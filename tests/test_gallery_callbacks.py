@@ -157,10 +157,10 @@ def notices(root) -> str:
     return text(find(root, ids.GALLERY_NOTICE).children)
 
 
-def with_trigger(component_id, func, *args):
-    """Call a callback as if `component_id`'s value had just changed (for `dash.ctx`)."""
+def with_trigger(component_id, func, *args, prop="value"):
+    """Call a callback as if `component_id`'s `prop` had just changed (for `dash.ctx`)."""
     prop_id = (json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-               if isinstance(component_id, dict) else component_id) + ".value"
+               if isinstance(component_id, dict) else component_id) + "." + prop
     context = contextvars.copy_context()
 
     def run():
@@ -174,7 +174,7 @@ def with_trigger(component_id, func, *args):
 
 
 def test_the_default_view_is_the_seeds_identity_plot():
-    fig, table, formula, torch_text, notice, query = draw()
+    fig, table, formula, torch_text, _preview, notice, query = draw()
     assert len(traces(fig)) == 1
     x, y = xy(fig)
     assert len(x) == 2000 and x[0] == -10 and abs(x[-1] - 9.99) < 1e-6
@@ -183,7 +183,7 @@ def test_the_default_view_is_the_seeds_identity_plot():
     assert y_range(fig) == (-10, 10)
     assert notice == [] and query == "?fn=identity"
     assert "Identity" in trace_name(fig, 0)
-    assert_strict_json((fig, table, formula, torch_text, notice, query))
+    assert_strict_json((fig, table, formula, torch_text, _preview, notice, query))
 
 
 @pytest.mark.parametrize("name", list(SEED))
@@ -347,7 +347,7 @@ def test_comparing_everything_is_capped_with_a_message():
 
 def test_compare_accepts_the_urls_comma_separated_form():
     outputs = call_draw("identity", [], [], -10, 10, "sigmoid, tanh", [])
-    assert len(traces(outputs[0])) == 3 and outputs[4] == []
+    assert len(traces(outputs[0])) == 3 and outputs[5] == []
 
 
 # --- the x range --------------------------------------------------------------------------------
@@ -426,7 +426,7 @@ HOSTILE = [
 @pytest.mark.parametrize("args, words", HOSTILE)
 def test_hostile_input_gives_a_notice_and_a_clean_figure(args, words):
     outputs = call_draw(*args)
-    fig, table, formula, torch_text, notice, query = outputs
+    fig, table, formula, torch_text, _preview, notice, query = outputs
     assert_strict_json(outputs)
     assert_sane_figure(fig)
     shown = text(notice)
@@ -503,11 +503,11 @@ SLIDER_IDS = st.lists(
 def test_draw_never_raises_and_answers_strict_json(name, slider_values, show_derivative, xmin,
                                                    xmax, compare, slider_ids):
     outputs = call_draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids)
-    assert len(outputs) == 6
+    assert len(outputs) == 7
     assert_strict_json(outputs)
     assert_sane_figure(outputs[0])
-    assert isinstance(outputs[4], list) and isinstance(outputs[5], str)
-    assert outputs[5].startswith("?fn=")
+    assert isinstance(outputs[5], list) and isinstance(outputs[6], str)
+    assert outputs[6].startswith("?fn=")
 
 
 # --- deep links: layout(**query) ----------------------------------------------------------------
@@ -633,7 +633,7 @@ def test_the_smallest_documented_span_is_accepted(xmin, xmax):
 
 
 def test_view_returns_the_formula_as_display_math_and_the_torch_equivalent():
-    fig, table, formula, torch_text = gallery.view("elu", {"alpha": 0.5}, -10, 10, [], False)
+    fig, table, formula, torch_text, preview = gallery.view("elu", {"alpha": 0.5}, -10, 10, [], False)
     assert formula.startswith("$$") and formula.rstrip().endswith("$$") and r"\alpha" in formula
     assert "torch.nn.ELU" in text(torch_text)
     assert "no module" in text(gallery.view("arctan", {}, -10, 10, [], False)[3])
@@ -715,11 +715,42 @@ def test_a_dragged_handle_redraws_with_its_value_and_junk_from_the_drag_store_is
     from components import ids
 
     def dragged(value):
-        return with_trigger(ids.PARAM_DRAG, gallery.draw, "elu", [0.9], [], -10, 10, [], value, [ALPHA])
+        return with_trigger(ids.PARAM_DRAG, gallery.draw, "elu", [0.9], [], -10, 10, [], value, [ALPHA],
+                            prop="data")
 
-    fig, *_, notice, query = dragged({"alpha": 0.3, "at": 1})
-    assert "alpha=0.3" in query and notice == []
+    fig, table, formula, torch_text, preview, notice, query = dragged({"alpha": 0.3, "at": 1})
+    assert at(fig, -1) == pytest.approx(elu(np.array([-1.0]), 0.3)[0], rel=1e-6) and notice is no_update
+    assert "alpha=0.3" in traces(fig)[0]["name"]
+    # while dragging only the curve is redrawn; the table and the address follow on release
+    assert table is formula is torch_text is query is no_update
     fig, *_, notice, query = dragged({"alpha": "nan", "xmin": 5})
-    assert "alpha=0.9" in query and notice  # the default, with a message; xmin not taken from here
-    assert "xmin" not in query
+    assert at(fig, -1) == pytest.approx(elu(np.array([-1.0]), 0.9)[0], rel=1e-6)  # the default
+    assert notice and xy(fig)[0][0] == -10  # a message; xmin not taken from here
     assert_strict_json(dragged(["junk"]))
+
+
+def test_the_formula_is_sent_only_when_the_function_changes():
+    from components import ids
+
+    released = with_trigger(ALPHA, gallery.draw, "elu", [0.4], [], -10, 10, [], None, [ALPHA])
+    fig, table, formula, torch_text, preview, notice, query = released
+    assert formula is no_update and torch_text is no_update
+    assert "alpha=0.4" in query and table is not no_update
+    picked = with_trigger(ids.ACTIVATION, gallery.draw, "elu", [0.4], [], -10, 10, [], None, [ALPHA])
+    assert "alpha" in picked[2] and picked[3] is not no_update
+
+
+def test_the_drag_preview_carries_exact_slopes_for_affine_parameters_only():
+    """The page redraws a drag of alpha as f + Δ·slope by itself (assets/gallery.js): the slopes
+    sent must give the server's own curve at another alpha, and a threshold gets none."""
+    preview = draw("elu", {"alpha": 0.5}, derivative=True)[4]
+    assert preview["params"] == {"alpha": 0.5} and preview["derivative_trace"] == 1
+    moved = draw("elu", {"alpha": 1.7}, derivative=True)[0]
+    base = draw("elu", {"alpha": 0.5}, derivative=True)[0]
+    for trace, key in ((0, "y"), (1, "dy")):
+        slope = np.array(preview["slopes"]["alpha"][key])
+        shifted = np.array(traces(base)[trace]["y"]) + 1.2 * slope
+        np.testing.assert_allclose(shifted, traces(moved)[trace]["y"], rtol=1e-5, atol=1e-5)
+    assert draw("elu", {"alpha": 0.5})[4]["derivative_trace"] is None
+    assert draw("trelu", {"thres": 1})[4]["slopes"] == {}
+    assert set(draw("linear", {"slope": 1, "intercept": 0})[4]["slopes"]) == {"slope", "intercept"}
