@@ -10,6 +10,7 @@ Every function is elementwise, so the derivative at each point is the gradient o
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -428,7 +429,13 @@ def properties(name: str, params: Mapping[str, float] | None = None) -> dict:
     every allowed parameter value; a jump must exceed 1e-6 to be seen.
     """
     act = ACTIVATIONS[name]
-    params = _with_defaults(act, params)
+    return dict(_measured_properties(name, tuple(sorted(_with_defaults(act, params).items()))))
+
+
+@functools.lru_cache(maxsize=256)  # ~6 ms each; the gallery asks again at every redraw
+def _measured_properties(name: str, param_items: tuple[tuple[str, float], ...]) -> dict:
+    act = ACTIVATIONS[name]
+    params = dict(param_items)
     wide = _derivatives(act, _WIDE, params, _MAX_ORDER + 1)
     f, df = wide[0], wide[1]
     dense = [d[len(_FAR) : len(_FAR) + len(_DENSE)] for d in wide]
