@@ -13,7 +13,6 @@ import os
 # Import torch here, before any job forks, so no job pays its ~2 s import. One intra-op thread:
 # the gallery runs small torch ops in this process, and an OpenMP pool does not survive fork.
 import torch
-import torch._dynamo  # noqa: F401 - optim.SGD's first step imports it (~1.5 s); do it once, here
 
 torch.set_num_threads(1)
 
@@ -57,6 +56,11 @@ server.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
 dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard", layout=training.layout)
 dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard", layout=gallery.layout)
+
+
+# optim.SGD's first step imports torch._dynamo (~1.5 s), which every job of the module approach
+# would pay: import it once here, in the background, so the server answers meanwhile.
+jobs.preload("torch._dynamo")
 
 
 @server.route("/health")

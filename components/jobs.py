@@ -23,6 +23,7 @@ a worker process that was killed: `task_reject_on_worker_lost`), does not train:
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -479,6 +480,27 @@ class CeleryBackend(JobBackend):
                 f"{WORKER_PING_TIMEOUT} s: training jobs would wait in the queue",
             }
         return {"ok": True, "workers": workers, "detail": f"{self.where} is reachable; {workers} worker(s) answered"}
+
+
+# Modules every job needs but the server does not, imported in the background once the app is
+# built (the server answers meanwhile); any fork (a job, a gunicorn or Celery worker) first waits
+# for them, so no child starts without them or in the middle of an import.
+_preloads: list[threading.Thread] = []
+
+
+def preload(module: str) -> None:
+    thread = threading.Thread(target=importlib.import_module, args=(module,), name=f"preload {module}",
+                              daemon=True)
+    thread.start()
+    _preloads.append(thread)
+
+
+def _wait_for_preloads() -> None:
+    for thread in _preloads:
+        thread.join()
+
+
+os.register_at_fork(before=_wait_for_preloads)
 
 
 # Held by every SQLite access of the job cache in this process, and while a job is forked: a

@@ -3,6 +3,9 @@
 import json
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import numpy as np
@@ -12,6 +15,8 @@ from dash import no_update
 from components import jobs, training
 from components.figures import serve_loss_figure, serve_weights_figure
 from core.regression import snapshot
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CONTROLS = ("manual", 0.01, 1000, 100, 1.0, 3, 1, 5, 7)
 
@@ -180,3 +185,24 @@ def test_the_watchdog_reports_a_result_that_never_arrived():
     assert training.watchdog_verdict(request, None, at + 1) is None
     assert "never reached this page" in training.watchdog_verdict(request, None, at + 60)
     assert training.watchdog_verdict(request, {"run_id": "r9"}, at + 60) is None
+
+
+FORK_CHECK = """
+import os, sys
+import app  # noqa: F401
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if "torch._dynamo" in sys.modules else 3)
+print(os.waitpid(pid, 0)[1] >> 8)
+"""
+
+
+def test_a_job_is_forked_with_torch_dynamo_already_imported(tmp_path):
+    """optim.SGD's first step imports torch._dynamo (~1.5 s). The app imports it in the background
+    (so the server answers sooner) and every fork waits for that, so no job pays it. In a fresh
+    interpreter: this test process may have imported torch._dynamo itself."""
+    env = {**os.environ, "DASH_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", FORK_CHECK], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "0", "the job was forked before torch._dynamo was imported"
