@@ -243,11 +243,15 @@ def measure_function_changes(session: Session, server, page) -> None:
 
 
 def measure_drags(session: Session, server, page) -> None:
+    """ELU's alpha (the target's figure: the page redraws an affine parameter itself), then one
+    drag of TReLU's threshold, which every position sends to the server (reported, not judged)."""
     gallery_page.open_gallery(page, server, "?fn=elu")
     for _ in range(session.plan.drags):
         result = gallery_page.drag(page, session.plan.drag_seconds)
         session.drags.append(result)
         session.figures["slider"].values.append(result.redraws_per_second)
+    gallery_page.open_gallery(page, server, "?fn=trelu")
+    session.drags.append(gallery_page.drag(page, session.plan.drag_seconds, param="thres"))
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -298,8 +302,9 @@ def render(session: Session, command: str, started: float, load_before: tuple) -
         f"{small} of {len(session.first_update_points)} runs.",
     ]
     for d in session.drags:
-        lines.append(f"Slider drag: {d.moves} mouse moves, {d.responses} redraw responses received "
-                     f"while the button was down, {d.redraws} of them drawn.")
+        lines.append(f"Slider drag of {d.param}: {d.moves} mouse moves, {d.redraws} redraws seen "
+                     f"({d.redraws_per_second:.1f}/s) and {d.responses} server answers received "
+                     "while the button was down.")
     if session.job_rss_mb is not None:
         lines.append(f"A real job's RSS while streaming (forked from the server, sampled): "
                      f"{session.job_rss_mb:.0f} MB at most.")

@@ -10,7 +10,7 @@ from bench.server import AppServer
 
 GRAPH = "#activation-graph"
 OPTION = ".dash-dropdown-option"
-ALPHA_SLIDER = """[id='{"name":"alpha","type":"param-slider"}']"""
+SLIDER = """[id='{{"name":"{param}","type":"param-slider"}}']"""
 
 # Records the page time of every new trace-0 y array (one per frame at most: what can be seen)
 # and of the pointer going down and up on the slider.
@@ -83,17 +83,19 @@ class Drag:
     redraws: int
     responses: int  # redraw responses the server sent meanwhile (Dash drops superseded ones)
     moves: int  # mouse moves sent
+    param: str = "alpha"
 
 
-def drag(page, seconds: float, moves_per_second: int = 50) -> Drag:
-    """Drag alpha's slider handle across its track for `seconds` with the mouse.
+def drag(page, seconds: float, param: str = "alpha", moves_per_second: int = 50) -> Drag:
+    """Drag parameter `param`'s slider handle across its track for `seconds` with the mouse.
 
     The handle's position follows the clock (left to right across 5 %–95 % of the track), with
     a move every 1/moves_per_second s or as often as the page acknowledges them if it is slower:
     each move is a new value of alpha, as in a steady hand's drag.
     """
-    thumb = page.locator(f"{ALPHA_SLIDER} [role=slider]").bounding_box()
-    track = page.locator(f"{ALPHA_SLIDER} .dash-slider-track").bounding_box()
+    slider = SLIDER.format(param=param)
+    thumb = page.locator(f"{slider} [role=slider]").bounding_box()
+    track = page.locator(f"{slider} .dash-slider-track").bounding_box()
     y = thumb["y"] + thumb["height"] / 2
     page.evaluate(DRAG_RECORDER_JS, GRAPH)
     log_start = len(fetch_log(page))
@@ -116,4 +118,4 @@ def drag(page, seconds: float, moves_per_second: int = 50) -> Drag:
                  and record["down"] <= e.get("received", -1) <= record["up"]]
     wait_quiet(page, GRAPH, "y")
     held = (record["up"] - record["down"]) / 1000
-    return Drag(len(during) / held, len(during), len(responses), moves)
+    return Drag(len(during) / held, len(during), len(responses), moves, param)
