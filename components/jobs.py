@@ -46,6 +46,9 @@ from core.training_config import FIELDS, WORK_BUDGET
 OUTCOME_TTL = 3600  # seconds a run's records stay readable
 SILENCE_LIMIT = 5.0  # seconds without a beat before the page's watchdog calls a started run dead
 SLOT_TTL = 2 * SILENCE_LIMIT  # a dead job's training slot frees itself this long after its last beat
+# A run whose page has not checked on it for this long stops (its tab was closed). Long enough
+# for a hidden tab, whose timers browsers slow down to one a minute.
+UNWATCHED_LIMIT = 120.0
 RESULT_TTL = 3600  # a result or progress entry nobody collected (a closed tab) expires too
 CONNECT_TIMEOUT = 0.5  # seconds to reach Redis before calling it unreachable (loopback or LAN)
 REDIS_TIMEOUT = 2.0  # seconds for one Redis command once connected
@@ -340,6 +343,13 @@ class Outcomes:
     def last_beat(self, run_id: str) -> float | None:
         return self._get(f"beat:{run_id}")
 
+    # The page's watchdog stamps its run every second; a job whose stamps stop trains for nobody.
+    def watch(self, run_id: str) -> None:
+        self._put(f"watched:{run_id}", time.time())
+
+    def last_watched(self, run_id: str) -> float | None:
+        return self._get(f"watched:{run_id}")
+
     def claim(self, run_id: str, job: str | None) -> bool:
         """Mark the run started by `job`; False when it had started before (a redelivery)."""
         return self._put(f"started:{run_id}", {"at": time.time(), "job": job}, only_new=True)
@@ -497,7 +507,8 @@ def preload(module: str) -> None:
 
 def _wait_for_preloads() -> None:
     for thread in _preloads:
-        thread.join()
+        if thread is not threading.current_thread():  # (a preload that forks: nothing to wait for)
+            thread.join()
 
 
 os.register_at_fork(before=_wait_for_preloads)

@@ -106,7 +106,8 @@ def status_line(record: Mapping[str, Any]) -> str:
             f"learning rate {config.get('lr')}; try a smaller one (seed {seed})."
         )
     if status == "Cancelled":
-        return f"Cancelled — stopped after {record.get('epochs_run', 0):,} epochs. Press Train to run again."
+        why = f" because {record['reason']}" if isinstance(record.get("reason"), str) else ""
+        return f"Cancelled — stopped after {record.get('epochs_run', 0):,} epochs{why}. Press Train to run again."
     if status == "Invalid":
         return f"Invalid — {record.get('reason', 'the settings were rejected')}"
     return f"Failed — {record.get('reason', 'the training job ended without a result')}"
@@ -165,9 +166,9 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         reason = "; ".join(parsed.errors.values()) or "the request named no seed"
         record = failed_record(run_id, parsed.values, reason, status="Invalid")
         return _recorded(store, record)
+    slot = None
     try:
         refusal = refuse_to_start(backend, run_id, time.time())
-        slot = None
         if refusal is None and backend.max_running is not None:
             slot = store.take_slot(run_id, backend.max_running, backend.job_gone)
             if slot is None:
@@ -180,11 +181,16 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         return _recorded(store, failed_record(run_id, parsed.config.to_dict(), refusal), only_new=True)
     torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
     server_pid = os.getppid()
+    started_at = time.time()
+    unwatched = []
 
     def report(progress: Progress) -> None:
         if os.getppid() != server_pid:  # re-parented: its server was killed (a job would
             raise ServerGone            # otherwise train on for minutes and hold the server's port)
         if store.cancel_requested(run_id):
+            raise StopTraining
+        if time.time() - (store.last_watched(run_id) or started_at) > jobs.UNWATCHED_LIMIT:
+            unwatched.append(True)  # its page is gone: free the core and the slot for others
             raise StopTraining
         store.beat(run_id)
         if slot is not None:
@@ -195,6 +201,8 @@ def execute_run(request: Any, on_progress) -> dict[str, Any]:
         result = train(parsed.config, on_progress=report, progress_interval=POLL_MS / 1000)
         record = make_record(result, run_id)
         record["label"] = run_label(record)
+        if unwatched:
+            record["reason"] = f"its page stopped checking on it for {jobs.UNWATCHED_LIMIT:.0f} s (closed?)"
     except ServerGone:
         record = failed_record(run_id, parsed.config.to_dict(), "the server stopped during the run")
     except jobs.TIME_LIMIT_ERRORS:
@@ -616,6 +624,8 @@ def watch_run(_ticks, request, result):
     """
     now = time.time()
     try:
+        if isinstance(request, dict) and isinstance(request.get("run_id"), str):
+            jobs.outcomes().watch(request["run_id"])  # the page is still here: the job goes on
         verdict = watchdog_verdict(request, result, now)
         note = None if verdict else queue_note(request, now)
     except jobs.JobStoreUnavailable as exc:

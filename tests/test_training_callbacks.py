@@ -86,6 +86,29 @@ def test_execute_run_trains_and_records_its_outcome():
     json.dumps(record, allow_nan=False)
 
 
+def test_a_run_its_page_stopped_watching_ends_and_says_why(monkeypatch):
+    """A closed tab's run would hold a core and a training slot for minutes: without the page's
+    watchdog stamps for UNWATCHED_LIMIT seconds, the job stops at its next report."""
+    monkeypatch.setattr(jobs, "UNWATCHED_LIMIT", 0.3)
+    request = training.start_run(1, "manual", 0.01, 1_000_000, 100, 1, 3, 1, 5, 7)[0]
+    record = training.execute_run(request, lambda *_: None)
+    assert record["status"] == "Cancelled" and 0 < record["epochs_run"] < 1_000_000
+    assert "its page stopped checking on it" in training.status_line(record)
+
+
+def test_the_watchdog_keeps_a_watched_run_going(monkeypatch):
+    monkeypatch.setattr(jobs, "UNWATCHED_LIMIT", 0.3)
+    request = training.start_run(1, "manual", 0.01, 5_000, 100, 1, 3, 1, 5, 7)[0]
+    stamps = []
+
+    def watched(progress, config):  # the page's 1 s watchdog, compressed into the reports
+        training.watch_run(len(stamps), request, None)
+        stamps.append(progress.epochs_done)
+
+    record = training.execute_run(request, watched)
+    assert record["status"] == "Done" and record["epochs_run"] == 5_000 and stamps
+
+
 @pytest.mark.parametrize("request_data", [
     None, "x", [], {"run_id": 5}, {"run_id": "r", "config": {"lr": "nan"}},
     {"run_id": "r", "config": {"epochs": 10**9}}, {"run_id": "r", "config": {"seed": None}},
