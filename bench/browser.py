@@ -8,7 +8,11 @@ therefore never count.
 
 from __future__ import annotations
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's bundled browsers are never downloaded
+import os
+
+# Debian's Chromium (Playwright's bundled browsers are never downloaded), and the flags it needs
+# here (root, no GPU, no network but loopback). The tests and scripts/ use these too.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

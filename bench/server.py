@@ -33,6 +33,22 @@ def free_port() -> int:
             return port
 
 
+def live_children(process: psutil.Process, recursive: bool = False) -> list[psutil.Process]:
+    """`process`'s children that still run (not zombies): a server's background jobs."""
+    try:
+        children = process.children(recursive=recursive)
+    except psutil.NoSuchProcess:
+        return []
+    alive = []
+    for child in children:
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
 class AppServer:
     """One `python app.py`; `start()` returns the seconds until GET / first answered 200."""
 
@@ -76,18 +92,7 @@ class AppServer:
 
     def job_processes(self) -> list[psutil.Process]:
         """The server's live children: its background training jobs."""
-        try:
-            children = self.process.children()
-        except psutil.NoSuchProcess:
-            return []
-        alive = []
-        for child in children:
-            try:
-                if child.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(child)
-            except psutil.NoSuchProcess:
-                pass
-        return alive
+        return live_children(self.process)
 
     def jobs_rss_mb(self) -> float:
         """The largest resident set among the running jobs, in MB (0 when none runs)."""

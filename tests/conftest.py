@@ -37,16 +37,10 @@ from urllib.request import ProxyHandler, build_opener
 import psutil
 import pytest
 
+from bench.browser import CHROMIUM, CHROMIUM_ARGS  # one copy of these helpers, shared with bench/
+from bench.server import free_port, live_children
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STARTUP_TIMEOUT = 30.0  # seconds for `python app.py` to answer GET /
 STATUS_WORDS = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
 
@@ -59,16 +53,6 @@ def pytest_configure(config):
 
 # ---------------------------------------------------------------------------------------------
 # The app under test
-
-
-def free_port() -> int:
-    """A port nobody listens on now (never 8050: a dev server may be there)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port != 8050:
-            return port
 
 
 _NO_PROXY = build_opener(ProxyHandler({}))  # talk to 127.0.0.1 directly, whatever *_proxy says
@@ -199,18 +183,7 @@ def live_app(live_server):
 
 def job_children(server: LiveServer) -> list[psutil.Process]:
     """The server's live (non-zombie) child processes: its background training jobs."""
-    try:
-        children = server.process.children(recursive=False)
-    except psutil.NoSuchProcess:
-        return []
-    alive = []
-    for child in children:
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
+    return live_children(server.process)
 
 
 def wait_job_children(server: LiveServer, timeout: float = 5.0) -> list[psutil.Process]:

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable
 
 import psutil
 import requests
-from conftest import free_port  # one copy of the tests' process helpers
+from bench.server import free_port, live_children  # one copy of these, shared with bench/
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).resolve().parent / "reliability_harness.py"
@@ -242,14 +242,7 @@ class AppProcess:
 
     def job_processes(self) -> list[psutil.Process]:
         """Live (non-zombie) descendants of the server: its background jobs."""
-        alive = []
-        for child in self._children():
-            try:
-                if child.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(child)
-            except psutil.NoSuchProcess:
-                pass
-        return alive
+        return live_children(self.process, recursive=True)
 
     def zombies(self) -> list[psutil.Process]:
         dead = []
