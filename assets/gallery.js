@@ -43,7 +43,7 @@
         const k = data.derivative_trace;
         if (k !== null && traces[k] && slope.dy) {
             traces[k] = Object.assign({}, traces[k], {
-                y: shifted(traces[k].y, slope.dy, delta), name: `${label}: derivative f′(x)`,
+                y: shifted(traces[k].y, slope.dy, delta), name: label + data.derivative_suffix,
             });
         }
         window.Plotly.react(graph, traces, graph.layout);

@@ -33,20 +33,24 @@ def free_port() -> int:
             return port
 
 
-def live_children(process: psutil.Process, recursive: bool = False) -> list[psutil.Process]:
-    """`process`'s children that still run (not zombies): a server's background jobs."""
-    try:
-        children = process.children(recursive=recursive)
-    except psutil.NoSuchProcess:
-        return []
+def running(processes) -> list[psutil.Process]:
+    """Those of `processes` that still run (neither gone nor zombies)."""
     alive = []
-    for child in children:
+    for process in processes:
         try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive.append(child)
+            if process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
         except psutil.NoSuchProcess:
             pass
     return alive
+
+
+def live_children(process: psutil.Process, recursive: bool = False) -> list[psutil.Process]:
+    """`process`'s children that still run: a server's background jobs."""
+    try:
+        return running(process.children(recursive=recursive))
+    except psutil.NoSuchProcess:
+        return []
 
 
 class AppServer:

@@ -85,6 +85,10 @@ def true_weight_line(k: int, value: float) -> dict:
                 xaxis="x2", hoverinfo="name")  # x2: an invisible 0..1 axis spanning the plot
 
 
+DERIVATIVE_TRACE = 1  # where serve_activation_figure puts f′ when it is shown
+DERIVATIVE_SUFFIX = ": derivative f′(x)"  # its legend entry: the curve's label, then this
+
+
 def serve_activation_figure(
     x: np.ndarray,
     curves: Sequence[Mapping[str, Any]],
@@ -99,7 +103,7 @@ def serve_activation_figure(
     main, *others = curves
     data = [line(xs, float32_list(main["y"]), main["label"], COLORS[0], width=3)]
     if derivative is not None:
-        data.append(line(xs, float32_list(derivative), f"{main['label']}: derivative f′(x)",
+        data.append(line(xs, float32_list(derivative), main["label"] + DERIVATIVE_SUFFIX,
                          COLORS[0], dash="dash"))
     for i, curve in enumerate(others):
         data.append(line(xs, float32_list(curve["y"]), curve["label"],

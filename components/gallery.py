@@ -28,7 +28,7 @@ from dash import (
 from dash.exceptions import MissingCallbackContextException
 
 from components import ids
-from components.figures import serve_activation_figure
+from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure
 from core.numbers import exact_text
 from core.activations import (
     ACTIVATIONS,
@@ -159,7 +159,8 @@ def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) ->
     return {
         "params": dict(params),
         "display_name": ACTIVATIONS[name].display_name,
-        "derivative_trace": 1 if derivative else None,
+        "derivative_trace": DERIVATIVE_TRACE if derivative else None,
+        "derivative_suffix": DERIVATIVE_SUFFIX,
         "slopes": {p: {"y": float32_list(sy), "dy": float32_list(sdy) if derivative else None}
                    for p, (sy, sdy) in slopes.items()},
     }

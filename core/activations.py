@@ -247,6 +247,8 @@ def parameter_slopes(
     f at p + Δ is f + Δ·∂f/∂p, from the same implementation as every other value.
     """
     act = ACTIVATIONS[name]
+    if not any(param.affine for param in act.params):
+        return {}  # most functions: nothing to evaluate
     base = _with_defaults(act, params)
     y, dy = evaluate(name, x, base)
     slopes = {}

@@ -38,9 +38,7 @@ import psutil
 import pytest
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS  # one copy of these helpers, shared with bench/
-from bench.server import free_port, live_children
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from bench.server import REPO_ROOT, free_port, live_children
 STARTUP_TIMEOUT = 30.0  # seconds for `python app.py` to answer GET /
 STATUS_WORDS = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
 

@@ -33,9 +33,8 @@ from typing import Any, Callable, Iterable
 
 import psutil
 import requests
-from bench.server import free_port, live_children  # one copy of these, shared with bench/
+from bench.server import REPO_ROOT, free_port, live_children, running  # shared with bench/
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).resolve().parent / "reliability_harness.py"
 STARTUP_TIMEOUT = 60.0
 UPDATE_URL = "/_dash-update-component"
@@ -256,14 +255,7 @@ class AppProcess:
 
     def group_processes(self) -> list[psutil.Process]:
         """Every live process of the group, orphans included (they leave the server's tree)."""
-        live = []
-        for proc in self._group_members():
-            try:
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    live.append(proc)
-            except psutil.NoSuchProcess:
-                pass
-        return live
+        return running(self._group_members())
 
     def num_fds(self) -> int:
         return self.process.num_fds()

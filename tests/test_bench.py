@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from bench.server import REPO_ROOT
 
 
 @pytest.mark.browser

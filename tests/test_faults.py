@@ -55,10 +55,8 @@ def note(key: str, value) -> None:
     print(f"\n[measure] {key}: {value}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    app = AppProcess(tmp_path_factory.mktemp("faults"),
-                     faults={"raise_seed": RAISE_SEED, "fail_write_seed": FAIL_WRITE_SEED})
+def running_app(app: AppProcess):
+    """Start `app` for a fixture (a start that fails fails the tests), stop it after."""
     try:
         app.start()
     except RuntimeError as exc:
@@ -67,6 +65,12 @@ def server(tmp_path_factory):
         yield app
     finally:
         app.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from running_app(AppProcess(tmp_path_factory.mktemp("faults"),
+                                      faults={"raise_seed": RAISE_SEED, "fail_write_seed": FAIL_WRITE_SEED}))
 
 
 @pytest.fixture
@@ -399,15 +403,7 @@ def test_one_client_cannot_start_unbounded_jobs(server):
 
 @pytest.fixture(scope="module")
 def restartable(tmp_path_factory):
-    app = AppProcess(tmp_path_factory.mktemp("restart"))
-    try:
-        app.start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield app
-    finally:
-        app.stop()
+    yield from running_app(AppProcess(tmp_path_factory.mktemp("restart")))
 
 
 def test_a_restart_mid_run_gives_failed_and_a_new_run_works(restartable):

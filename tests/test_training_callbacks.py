@@ -5,7 +5,6 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import numpy as np
@@ -14,9 +13,8 @@ from dash import no_update
 
 from components import jobs, training
 from components.figures import serve_loss_figure, serve_weights_figure
+from bench.server import REPO_ROOT
 from core.regression import snapshot
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CONTROLS = ("manual", 0.01, 1000, 100, 1.0, 3, 1, 5, 7)
 
