@@ -1,7 +1,7 @@
 """The regression & activation dashboard: `python app.py` serves it on 127.0.0.1:8050.
 
 Environment: HOST, PORT, DASH_DEBUG=1 for Dash's dev tools, DASH_CACHE_DIR for the job cache,
-DASH_JOBS=celery with REDIS_URL for jobs on Celery workers, DASH_SECRET_KEY.
+DASH_JOBS=celery with REDIS_URL for jobs on Celery workers, DASH_SECRET_KEY, MAX_RUNNING_JOBS.
 WSGI servers use `server` (`gunicorn -w 4 app:server`); Celery workers use `celery_app`
 (`celery -A app:celery_app worker`, with DASH_JOBS=celery and REDIS_URL set as for the app).
 """
@@ -11,20 +11,22 @@ from __future__ import annotations
 import os
 
 # Import torch here, before any job forks, so no job pays its ~2 s import. One intra-op thread:
-# the gallery runs small torch ops in this process, and an OpenMP pool does not survive fork.
+# the server runs small torch work itself (the gallery, a run's first epoch), and an OpenMP
+# pool does not survive fork.
 import torch
 
 torch.set_num_threads(1)
 
 import dash  # noqa: E402
 import flask  # noqa: E402
-from dash import Dash, dcc, html  # noqa: E402
+from dash import Dash  # noqa: E402
 
-from components import callback_endpoint, gallery, ids, jobs, training  # noqa: E402
+from components import callback_endpoint, gallery, shell, training, visitor  # noqa: E402
+from components.jobs import backends, dash_internals  # noqa: E402
 
-manager = jobs.configure(os.environ)  # after the page modules: their background callbacks register
-if jobs.backend().celery_app is not None:
-    celery_app = jobs.backend().celery_app  # `celery -A app:celery_app worker` runs the jobs
+backend = backends.build(os.environ)
+if backend.celery_app is not None:
+    celery_app = backend.celery_app  # `celery -A app:celery_app worker` runs the jobs
 
 
 def __getattr__(name: str):
@@ -41,56 +43,43 @@ app = Dash(
     __name__,
     use_pages=True,
     pages_folder="",  # pages are registered below, so importing a page module has no side effects
-    background_callback_manager=manager,
+    background_callback_manager=backend.manager,
     title="PyTorch regression & activations",
     update_title=None,
 )
 server = app.server
 callback_endpoint.install(app)  # malformed callback posts get 400, never a 500
-server.teardown_request(jobs.end_of_request)
-# Dash signs background-job handles with this key; without it each process would fetch its
-# secret from the job store (Redis) on its first page load. See jobs.server_secret.
-server.secret_key = jobs.server_secret(os.environ)
+visitor.install(server)  # a browser id, so a run's handle works only where it started
+server.teardown_request(backend.end_of_request)
+# Dash signs background-job handles with this key, and the app its run handles; without it each
+# process would fetch Dash's secret from the job store (Redis) on its first page load.
+server.secret_key = backend.secret
 # Callback posts are a few KB; anything near this is junk, and Flask answers it with 413.
 server.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
-dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard", layout=training.layout)
-dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard", layout=gallery.layout)
+RUN_PAGES = [training.TRAINING_RUNS]
+dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard",
+                   layout=training.layout)
+dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard",
+                   layout=gallery.layout)
+app.layout = shell.layout(RUN_PAGES)
+shell.register_callbacks(app, backend, RUN_PAGES)
+training.register_callbacks(app, backend)
+gallery.register_callbacks(app)
 
-
-# optim.SGD's first step imports torch._dynamo (~1.5 s), which every job of the module approach
+# optim.SGD's constructor imports torch._dynamo (~1.5 s), which every job of the module approach
 # would pay: import it once here, in the background, so the server answers meanwhile.
-jobs.preload("torch._dynamo")
+dash_internals.preload("torch._dynamo")
 
 
 @server.route("/health")
 def health():
     """The job backend's state: 200 when training jobs can run, 503 when they cannot."""
-    report = jobs.backend().health()
+    report = backend.health()
     response = flask.jsonify({"status": "ok" if report["ok"] else "degraded", "jobs": report})
     response.status_code = 200 if report["ok"] else 503
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-app.layout = html.Div(
-    [
-        html.Header(
-            html.Nav(
-                [
-                    html.Span("PyTorch, visually", className="brand"),
-                    dcc.Link("Training", href="/", className="nav-link"),
-                    dcc.Link("Activation gallery", href="/gallery", className="nav-link"),
-                ],
-                className="nav",
-                **{"aria-label": "Pages"},
-            ),
-            id=ids.NAVBAR,
-        ),
-        html.Main(dash.page_container),
-    ],
-    className="app",
-)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.io as pio
+from dash import Patch
 
 from core.curves import float32_list
 
@@ -42,18 +43,25 @@ def line(x, y, name: str, color: str, width: float = 2, dash: str = "solid", **e
                 line=dict(color=color, width=width, dash=dash), **extra)
 
 
+# Which trace is which, named once here, where the figures are built; streaming patches aim at
+# these.
+LOSS_TRACE = 0  # the current run's loss (the UI contract's trace 0); earlier runs' follow it
+WEIGHT_TRACES = (0, 1, 2)  # w0, w1, w2 after each epoch …
+TRUE_WEIGHT_TRACES = (3, 4, 5)  # … and their true values, dashed
+CURRENT_RUN = "Current run"
+
+
 def serve_loss_figure(
     current: Mapping[str, Any] | None,
     overlays: Iterable[Mapping[str, Any]] = (),
     log_y: bool = False,
 ) -> dict:
-    """Trace 0 is the current run's loss (x: epoch from 0, y: MSE); overlays follow it.
+    """LOSS_TRACE is the current run's loss (x: epoch from 0, y: MSE); overlays follow it.
 
     `current` and each overlay hold `epochs` and `losses` lists, overlays also a `label`.
     """
     current = current or {}
-    data = [line(current.get("epochs", []), current.get("losses", []),
-                 current.get("label", "Current run"), COLORS[0], width=2.5)]
+    data = [line(current.get("epochs", []), current.get("losses", []), CURRENT_RUN, COLORS[0], width=2.5)]
     others = [o for o in overlays if isinstance(o, Mapping) and o.get("run_id") != current.get("run_id")]
     for i, overlay in enumerate(others):
         data.append(line(overlay.get("epochs", []), overlay.get("losses", []),
@@ -64,8 +72,18 @@ def serve_loss_figure(
     return dict(data=data, layout=layout)
 
 
+def loss_curve_patch(epochs: list, losses: list) -> Patch:
+    """The current run's loss curve, leaving earlier runs' overlays and the axes alone."""
+    patch = Patch()
+    patch["data"][LOSS_TRACE]["x"] = epochs
+    patch["data"][LOSS_TRACE]["y"] = losses
+    return patch
+
+
 def serve_weights_figure(current: Mapping[str, Any] | None, true_weights: Sequence[float]) -> dict:
-    """Traces 0-2 are w0, w1, w2 after each epoch; traces 3-5 mark the true values, dashed."""
+    """WEIGHT_TRACES are w0, w1, w2 after each epoch; TRUE_WEIGHT_TRACES their true values.
+
+    `current` holds `epochs` and `weights` (three series)."""
     current = current or {}
     epochs = current.get("epochs", [])
     series = current.get("weights") or [[], [], []]
@@ -77,6 +95,18 @@ def serve_weights_figure(current: Mapping[str, Any] | None, true_weights: Sequen
         xaxis2=dict(overlaying="x", range=[0, 1], visible=False, fixedrange=True),
     )
     return dict(data=data, layout=layout)
+
+
+def weights_curve_patch(current: Mapping[str, Any], true_weights: Sequence[float] | None = None) -> Patch:
+    """The weight curves of `current` (as serve_weights_figure reads it) and, if given, the true
+    weights' lines; the rest (layout, zoom) left alone."""
+    patch = Patch()
+    for k, trace in enumerate(WEIGHT_TRACES):
+        patch["data"][trace]["x"] = current["epochs"]
+        patch["data"][trace]["y"] = current["weights"][k]
+    for k, trace in enumerate(TRUE_WEIGHT_TRACES if true_weights is not None else ()):
+        patch["data"][trace] = true_weight_line(k, true_weights[k])
+    return patch
 
 
 def true_weight_line(k: int, value: float) -> dict:

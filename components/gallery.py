@@ -18,16 +18,13 @@ from dash import (
     Input,
     Output,
     State,
-    callback,
-    clientside_callback,
-    ctx,
     dcc,
     html,
     no_update,
 )
-from dash.exceptions import MissingCallbackContextException
 
 from components import ids
+from components.triggers import triggered_props
 from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure
 from core.numbers import exact_text
 from core.activations import (
@@ -39,9 +36,9 @@ from core.activations import (
     evaluate,
     make_grid,
     parameter_slopes,
-    properties,
     resolve,
 )
+from core.activation_properties import properties
 from core.curves import float32_list
 
 GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
@@ -308,40 +305,10 @@ def layout(**query) -> html.Div:
 # Callbacks
 
 
-@callback(
-    Output(ids.PARAM_CONTROLS, "children"),
-    Input(ids.ACTIVATION, "value"),
-    prevent_initial_call=True,
-)
 def show_param_controls(name):
     if not isinstance(name, str) or name not in ACTIVATIONS:
         return no_update
     return param_controls(name, defaults(name))
-
-
-# Slider and box show one value; a box value outside the parameter's range moves nothing. While
-# a handle is dragged the curve follows: an affine parameter is redrawn in the browser from
-# DRAG_PREVIEW's slopes, once per frame; any other goes to `draw` through PARAM_DRAG, one request
-# at a time (assets/gallery.js says why). In the browser: a server round trip here would delay
-# every redraw by one more trip.
-clientside_callback(
-    ClientsideFunction("gallery", "syncParam"),
-    Output(slider_id(MATCH), "value"),
-    Output(box_id(MATCH), "value"),
-    Input(slider_id(MATCH), "value"),
-    Input(box_id(MATCH), "value"),
-    Input(slider_id(MATCH), "drag_value"),
-    State(box_id(MATCH), "min"),
-    State(box_id(MATCH), "max"),
-    State(ids.DRAG_PREVIEW, "data"),
-    State(ids.ACTIVATION_GRAPH, "figure"),
-    prevent_initial_call=True,
-)
-clientside_callback(  # no output: it sets PARAM_DRAG itself, see assets/gallery.js
-    ClientsideFunction("gallery", "releaseDrag"),
-    Input(ids.ACTIVATION_GRAPH, "figure"),
-    prevent_initial_call=True,
-)
 
 
 def param_spec(name, param_name):
@@ -351,24 +318,6 @@ def param_spec(name, param_name):
     return next((p for p in ACTIVATIONS[name].params if p.name == param_name), None)
 
 
-@callback(
-    Output(ids.ACTIVATION_GRAPH, "figure"),
-    Output(ids.PROPERTIES, "children"),
-    Output(ids.FORMULA, "children"),
-    Output(ids.TORCH_EQUIVALENT, "children"),
-    Output(ids.DRAG_PREVIEW, "data"),
-    Output(ids.GALLERY_NOTICE, "children"),
-    Output(ids.GALLERY_QUERY, "data"),
-    Input(ids.ACTIVATION, "value"),
-    Input(slider_id(ALL), "value"),
-    Input(ids.SHOW_DERIVATIVE, "value"),
-    Input(ids.XMIN, "value"),
-    Input(ids.XMAX, "value"),
-    Input(ids.COMPARE, "value"),
-    Input(ids.PARAM_DRAG, "data"),
-    State(slider_id(ALL), "id"),
-    prevent_initial_call=True,
-)
 def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, slider_ids):
     """Validate everything on the server (any client can post anything) and redraw.
 
@@ -395,26 +344,6 @@ def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, sli
     return figure, table, formula, torch_text, preview, notices, query
 
 
-def triggered_props() -> set[str]:
-    """The `id.property` inputs that fired this call; empty when called outside a callback."""
-    try:
-        return set(ctx.triggered_prop_ids)
-    except MissingCallbackContextException:
-        return set()
-
-
-@callback(
-    Output(ids.ACTIVATION, "value"),
-    Output(ids.XMIN, "value"),
-    Output(ids.XMAX, "value"),
-    Output(ids.COMPARE, "value"),
-    Output(ids.SHOW_DERIVATIVE, "value"),
-    Output(slider_id(ALL), "value", allow_duplicate=True),
-    Input(ids.GALLERY_RESET, "n_clicks"),
-    State(ids.ACTIVATION, "value"),
-    State(slider_id(ALL), "id"),
-    prevent_initial_call=True,
-)
 def reset_view(_clicks, name, slider_ids):
     """The tutorial's own plot of the current function: default parameters, grid and y-limits."""
     name = name if isinstance(name, str) and name in ACTIVATIONS else DEFAULT_ACTIVATION
@@ -425,8 +354,67 @@ def reset_view(_clicks, name, slider_ids):
     return name, DEFAULT_XMIN, DEFAULT_XMAX, [], [], values
 
 
-clientside_callback(  # no output: the effect is the address bar, without a history entry
-    ClientsideFunction("app", "replaceQuery"),
-    Input(ids.GALLERY_QUERY, "data"),
-    prevent_initial_call=True,
-)
+def register_callbacks(app) -> None:
+    app.callback(
+        Output(ids.PARAM_CONTROLS, "children"),
+        Input(ids.ACTIVATION, "value"),
+        prevent_initial_call=True,
+    )(show_param_controls)
+    # Slider and box show one value; a box value outside the parameter's range moves nothing.
+    # While a handle is dragged the curve follows: an affine parameter is redrawn in the browser
+    # from DRAG_PREVIEW's slopes, once per frame; any other goes to `draw` through PARAM_DRAG, one
+    # request at a time (assets/gallery.js says why). In the browser: a server round trip here
+    # would delay every redraw by one more trip.
+    app.clientside_callback(
+        ClientsideFunction("gallery", "syncParam"),
+        Output(slider_id(MATCH), "value"),
+        Output(box_id(MATCH), "value"),
+        Input(slider_id(MATCH), "value"),
+        Input(box_id(MATCH), "value"),
+        Input(slider_id(MATCH), "drag_value"),
+        State(box_id(MATCH), "min"),
+        State(box_id(MATCH), "max"),
+        State(ids.DRAG_PREVIEW, "data"),
+        State(ids.ACTIVATION_GRAPH, "figure"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(  # no output: it sets PARAM_DRAG itself, see assets/gallery.js
+        ClientsideFunction("gallery", "releaseDrag"),
+        Input(ids.ACTIVATION_GRAPH, "figure"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(ids.ACTIVATION_GRAPH, "figure"),
+        Output(ids.PROPERTIES, "children"),
+        Output(ids.FORMULA, "children"),
+        Output(ids.TORCH_EQUIVALENT, "children"),
+        Output(ids.DRAG_PREVIEW, "data"),
+        Output(ids.GALLERY_NOTICE, "children"),
+        Output(ids.GALLERY_QUERY, "data"),
+        Input(ids.ACTIVATION, "value"),
+        Input(slider_id(ALL), "value"),
+        Input(ids.SHOW_DERIVATIVE, "value"),
+        Input(ids.XMIN, "value"),
+        Input(ids.XMAX, "value"),
+        Input(ids.COMPARE, "value"),
+        Input(ids.PARAM_DRAG, "data"),
+        State(slider_id(ALL), "id"),
+        prevent_initial_call=True,
+    )(draw)
+    app.callback(
+        Output(ids.ACTIVATION, "value"),
+        Output(ids.XMIN, "value"),
+        Output(ids.XMAX, "value"),
+        Output(ids.COMPARE, "value"),
+        Output(ids.SHOW_DERIVATIVE, "value"),
+        Output(slider_id(ALL), "value", allow_duplicate=True),
+        Input(ids.GALLERY_RESET, "n_clicks"),
+        State(ids.ACTIVATION, "value"),
+        State(slider_id(ALL), "id"),
+        prevent_initial_call=True,
+    )(reset_view)
+    app.clientside_callback(  # no output: the effect is the address bar, without a history entry
+        ClientsideFunction("app", "replaceQuery"),
+        Input(ids.GALLERY_QUERY, "data"),
+        prevent_initial_call=True,
+    )

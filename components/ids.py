@@ -1,24 +1,61 @@
-"""Every component id, once. The UI contract in DESIGN.md names some of them; keep those."""
+"""Every component id, once. Outside browser tests drive the page by some of them (the UI
+contract, in docs/architecture.md): keep those and what they mean."""
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class PanelIds:
+    """The ids of one page's run controls (components/run_panel.py). The training page's carry no
+    prefix (the contract's `train-button`, `cancel-button`, `status`); a later page's carry its
+    own, since Dash callbacks are global."""
+
+    train: str
+    cancel: str
+    status: str
+    progress_bar: str
+    progress_text: str
+    request: str  # the job request (the background job's input)
+    job: str  # what the job hands back when it ends
+    answered: str  # the poll chain: when the last answer came (None: stop polling) …
+    poll: str  # … and the browser's next question
+    watchdog: str
+    result: str  # the record of the run that just ended (for the page's run history)
+    handle: str  # the tab's current run, in session storage
+
+
+def panel_ids(prefix: str = "") -> PanelIds:
+    names = {"train": "train-button", "cancel": "cancel-button", "status": "status",
+             "progress_bar": "progress-bar", "progress_text": "progress-text", "request": "run-request",
+             "job": "run-job", "answered": "run-answered", "poll": "run-poll", "watchdog": "watchdog",
+             "result": "run-result", "handle": "run-handle"}
+    return PanelIds(**{f.name: prefix + names[f.name] for f in fields(PanelIds)})
+
 
 # Shell
 NAVBAR = "navbar"
+URL = "url"
+ACTIVE_RUNS = "active-runs"  # the navigation bar's note of a run training on another page
+ACTIVE_RUNS_POLL = "active-runs-poll"
+ACTIVE_HANDLES = "active-handles"  # the run handles of this tab, read from session storage
 
-# Training page: controls (contract ids)
+# Training page (contract ids; the number inputs are named after their config fields: lr,
+# epochs, samples, noise, seed)
 APPROACH = "approach"
-LR = "lr"
-EPOCHS = "epochs"
-SAMPLES = "samples"
-NOISE = "noise"
-SEED = "seed"
-TRAIN_BUTTON = "train-button"
-CANCEL_BUTTON = "cancel-button"
-STATUS = "status"
+TRAINING_PANEL = panel_ids()  # train-button, cancel-button, status, …
 LOSS_GRAPH = "loss-graph"
 LEARNED_WEIGHTS = "learned-weights"
 
+
+def number_input(field: str) -> str:
+    """The number control of a config field: its id is the field's name (`lr`, `epochs`, …)."""
+    return field
+
+
+SEED = number_input("seed")
+
 # Training page: the rest
 TRUE_WEIGHT_INPUTS = ("true-w0", "true-w1", "true-w2")
-NUMBER_INPUTS = {"lr": LR, "epochs": EPOCHS, "samples": SAMPLES, "noise": NOISE, "seed": SEED}
 
 
 def field_error(field: str) -> str:
@@ -26,23 +63,14 @@ def field_error(field: str) -> str:
     return f"{field}-error"
 
 
-TRUE_WEIGHTS_ERROR = field_error("true_weights")
-APPROACH_ERROR = field_error("approach")
 CONFIG_QUERY = "config-query"
 URL_NOTICE = "url-notice"
-PROGRESS_BAR = "progress-bar"
-PROGRESS_TEXT = "progress-text"
 WEIGHTS_GRAPH = "weights-graph"
 LOG_SCALE = "log-scale"
 RESULT_TABLE = "result-table"
 USE_SEED_BUTTON = "use-seed-button"
 CODE_VIEW = "code-view"
 CODE_COPY = "code-copy"
-RUN_REQUEST = "run-request"
-RUN_RESULT = "run-result"
-RUN_PHASE = "run-phase"
-CANCELLED_RUN = "cancelled-run"
-WATCHDOG = "watchdog"
 RUN_HISTORY = "run-history"
 HISTORY_SIZE = "history-size"
 OVERLAY_RUNS = "overlay-runs"

@@ -10,7 +10,6 @@ Every function is elementwise, so the derivative at each point is the gradient o
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from core.numbers import NumberField, shown
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Param:
     # point by a fixed slope (`parameter_slopes`), so the page can follow a drag by itself.
     affine: bool = False
 
+    @property
+    def field(self) -> NumberField:
+        """How a value of this parameter from a client is checked."""
+        return NumberField(self.name, self.name, self.default, self.min, self.max)
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -40,11 +46,11 @@ class Activation:
     display_name: str
     group: str  # "seed" (the tutorial's functions) or "modern"
     formula_latex: str  # without $$ delimiters
-    params: tuple[Param, ...]
-    ylim: tuple[float, float]
+    ylim: tuple[float, float]  # the tutorial's plt.ylim (a sensible one for the modern functions)
     fn: Callable[..., torch.Tensor]  # fn(x, **params), x a float64 tensor
-    torch_nn: str | None  # the torch.nn equivalent as shown on the page
-    torch_nn_factory: Callable[..., nn.Module] | None  # factory(**params) -> that module
+    params: tuple[Param, ...] = ()
+    torch_nn: str | None = None  # the torch.nn equivalent as shown on the page
+    torch_nn_factory: Callable[..., nn.Module] | None = None  # factory(**params) -> that module
 
 
 # --- the functions -------------------------------------------------------------------------------
@@ -61,7 +67,7 @@ def _linear(x, slope, intercept):
 
 
 def _binary_step(x):
-    # Built from a comparison, so it has no autograd graph: its derivative is 0 (see _derivatives).
+    # Built from a comparison, so it has no autograd graph: its derivative is 0 (see derivatives).
     return (x >= 0).to(x.dtype)
 
 
@@ -102,92 +108,190 @@ _CASES = r"\begin{cases} %s \end{cases}"
 
 _REGISTRY = (
     Activation(
-        "identity", "Identity", "seed", r"f(x) = x", (), (-10, 10),
-        _identity, "torch.nn.Identity()", lambda: nn.Identity(),
+        name="identity",
+        display_name="Identity",
+        group="seed",
+        formula_latex=r"f(x) = x",
+        ylim=(-10, 10),
+        fn=_identity,
+        torch_nn="torch.nn.Identity()",
+        torch_nn_factory=lambda: nn.Identity(),
     ),
     Activation(
-        "linear", "Linear", "seed", r"f(x) = w\,x + b",
-        (Param("slope", "slope w", 2.0, -5.0, 5.0, 0.1, affine=True),
-         Param("intercept", "intercept b", 1.0, -5.0, 5.0, 0.1, affine=True)),
-        (-10, 10), _linear, None, None,
+        name="linear",
+        display_name="Linear",
+        group="seed",
+        formula_latex=r"f(x) = w\,x + b",
+        params=(Param("slope", "slope w", 2.0, -5.0, 5.0, 0.1, affine=True),
+                Param("intercept", "intercept b", 1.0, -5.0, 5.0, 0.1, affine=True)),
+        ylim=(-10, 10),
+        fn=_linear,
     ),
     Activation(
-        "binary_step", "Binary step", "seed",
-        r"f(x) = " + _CASES % r"1 & x \ge 0 \\ 0 & x < 0", (), (-5, 5),
-        _binary_step, None, None,
+        name="binary_step",
+        display_name="Binary step",
+        group="seed",
+        formula_latex=r"f(x) = " + _CASES % r"1 & x \ge 0 \\ 0 & x < 0",
+        ylim=(-5, 5),
+        fn=_binary_step,
     ),
     Activation(
-        "sigmoid", "Sigmoid (logistic, soft step)", "seed", r"f(x) = \frac{1}{1 + e^{-x}}",
-        (), (0, 1), torch.sigmoid, "torch.nn.Sigmoid()", lambda: nn.Sigmoid(),
+        name="sigmoid",
+        display_name="Sigmoid (logistic, soft step)",
+        group="seed",
+        formula_latex=r"f(x) = \frac{1}{1 + e^{-x}}",
+        ylim=(0, 1),
+        fn=torch.sigmoid,
+        torch_nn="torch.nn.Sigmoid()",
+        torch_nn_factory=lambda: nn.Sigmoid(),
     ),
     Activation(
-        "tanh", "TanH", "seed", r"f(x) = \tanh x = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
-        (), (-1, 1), torch.tanh, "torch.nn.Tanh()", lambda: nn.Tanh(),
+        name="tanh",
+        display_name="TanH",
+        group="seed",
+        formula_latex=r"f(x) = \tanh x = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
+        ylim=(-1, 1),
+        fn=torch.tanh,
+        torch_nn="torch.nn.Tanh()",
+        torch_nn_factory=lambda: nn.Tanh(),
     ),
     Activation(
-        "arctan", "ArcTan", "seed", r"f(x) = \tan^{-1} x", (), (-1.5, 1.5),
-        torch.atan, None, None,
+        name="arctan",
+        display_name="ArcTan",
+        group="seed",
+        formula_latex=r"f(x) = \tan^{-1} x",
+        ylim=(-1.5, 1.5),
+        fn=torch.atan,
     ),
     Activation(
-        "softsign", "Softsign", "seed", r"f(x) = \frac{x}{1 + |x|}", (), (-1, 1),
-        _softsign, "torch.nn.Softsign()", lambda: nn.Softsign(),
+        name="softsign",
+        display_name="Softsign",
+        group="seed",
+        formula_latex=r"f(x) = \frac{x}{1 + |x|}",
+        ylim=(-1, 1),
+        fn=_softsign,
+        torch_nn="torch.nn.Softsign()",
+        torch_nn_factory=lambda: nn.Softsign(),
     ),
     Activation(
-        "relu", "ReLU", "seed", r"f(x) = \max(0, x)", (), (-1, 11),
-        torch.relu, "torch.nn.ReLU()", lambda: nn.ReLU(),
+        name="relu",
+        display_name="ReLU",
+        group="seed",
+        formula_latex=r"f(x) = \max(0, x)",
+        ylim=(-1, 11),
+        fn=torch.relu,
+        torch_nn="torch.nn.ReLU()",
+        torch_nn_factory=lambda: nn.ReLU(),
     ),
     Activation(
-        "leaky_relu", "Leaky ReLU", "seed",
-        r"f(x) = " + _CASES % r"x & x \ge 0 \\ \alpha x & x < 0", (_ALPHA_LEAKY,), (-2, 11),
-        _leaky_relu, "torch.nn.LeakyReLU(negative_slope=α)",
-        lambda alpha: nn.LeakyReLU(negative_slope=alpha),
+        name="leaky_relu",
+        display_name="Leaky ReLU",
+        group="seed",
+        formula_latex=r"f(x) = " + _CASES % r"x & x \ge 0 \\ \alpha x & x < 0",
+        params=(_ALPHA_LEAKY,),
+        ylim=(-2, 11),
+        fn=_leaky_relu,
+        torch_nn="torch.nn.LeakyReLU(negative_slope=α)",
+        torch_nn_factory=lambda alpha: nn.LeakyReLU(negative_slope=alpha),
     ),
     Activation(
-        "elu", "ELU", "seed",
-        r"f(x) = " + _CASES % r"x & x \ge 0 \\ \alpha (e^{x} - 1) & x < 0", (_ALPHA_ELU,),
-        (-2, 11), _elu, "torch.nn.ELU(alpha=α)", lambda alpha: nn.ELU(alpha=alpha),
+        name="elu",
+        display_name="ELU",
+        group="seed",
+        formula_latex=r"f(x) = " + _CASES % r"x & x \ge 0 \\ \alpha (e^{x} - 1) & x < 0",
+        params=(_ALPHA_ELU,),
+        ylim=(-2, 11),
+        fn=_elu,
+        torch_nn="torch.nn.ELU(alpha=α)",
+        torch_nn_factory=lambda alpha: nn.ELU(alpha=alpha),
     ),
     Activation(
-        "trelu", "TReLU (thresholded ReLU)", "seed",
-        r"f(x) = " + _CASES % r"x & x > \theta \\ 0 & x \le \theta",
-        (Param("thres", "threshold θ", 2.0, -5.0, 5.0, 0.1),), (-2, 11),
-        _trelu, "torch.nn.Threshold(threshold=θ, value=0)",
-        lambda thres: nn.Threshold(thres, 0.0),
+        name="trelu",
+        display_name="TReLU (thresholded ReLU)",
+        group="seed",
+        formula_latex=r"f(x) = " + _CASES % r"x & x > \theta \\ 0 & x \le \theta",
+        params=(Param("thres", "threshold θ", 2.0, -5.0, 5.0, 0.1),),
+        ylim=(-2, 11),
+        fn=_trelu,
+        torch_nn="torch.nn.Threshold(threshold=θ, value=0)",
+        torch_nn_factory=lambda thres: nn.Threshold(thres, 0.0),
     ),
     Activation(
-        "softplus", "SoftPlus", "seed", r"f(x) = \ln(1 + e^{x})", (), (-1, 11),
-        _softplus, "torch.nn.Softplus()", lambda: nn.Softplus(),
+        name="softplus",
+        display_name="SoftPlus",
+        group="seed",
+        formula_latex=r"f(x) = \ln(1 + e^{x})",
+        ylim=(-1, 11),
+        fn=_softplus,
+        torch_nn="torch.nn.Softplus()",
+        torch_nn_factory=lambda: nn.Softplus(),
     ),
     Activation(
-        "bent_identity", "Bent identity", "seed", r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
-        (), (-6, 11), _bent_identity, None, None,
+        name="bent_identity",
+        display_name="Bent identity",
+        group="seed",
+        formula_latex=r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
+        ylim=(-6, 11),
+        fn=_bent_identity,
     ),
     Activation(
-        "gaussian", "Gaussian", "seed", r"f(x) = e^{-x^2}", (), (-0.5, 1.5),
-        _gaussian, None, None,
+        name="gaussian",
+        display_name="Gaussian",
+        group="seed",
+        formula_latex=r"f(x) = e^{-x^2}",
+        ylim=(-0.5, 1.5),
+        fn=_gaussian,
     ),
     Activation(
-        "gelu", "GELU", "modern",
-        r"f(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\frac{x}{\sqrt{2}}\right)",
-        (), (-1, 11), F.gelu, "torch.nn.GELU()", lambda: nn.GELU(),
+        name="gelu",
+        display_name="GELU",
+        group="modern",
+        formula_latex=r"f(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\frac{x}{\sqrt{2}}\right)",
+        ylim=(-1, 11),
+        fn=F.gelu,
+        torch_nn="torch.nn.GELU()",
+        torch_nn_factory=lambda: nn.GELU(),
     ),
     Activation(
-        "silu", "SiLU (Swish)", "modern", r"f(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}",
-        (), (-1, 11), F.silu, "torch.nn.SiLU()", lambda: nn.SiLU(),
+        name="silu",
+        display_name="SiLU (Swish)",
+        group="modern",
+        formula_latex=r"f(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}",
+        ylim=(-1, 11),
+        fn=F.silu,
+        torch_nn="torch.nn.SiLU()",
+        torch_nn_factory=lambda: nn.SiLU(),
     ),
     Activation(
-        "mish", "Mish", "modern", r"f(x) = x \tanh\left(\ln(1 + e^{x})\right)",
-        (), (-1, 11), F.mish, "torch.nn.Mish()", lambda: nn.Mish(),
+        name="mish",
+        display_name="Mish",
+        group="modern",
+        formula_latex=r"f(x) = x \tanh\left(\ln(1 + e^{x})\right)",
+        ylim=(-1, 11),
+        fn=F.mish,
+        torch_nn="torch.nn.Mish()",
+        torch_nn_factory=lambda: nn.Mish(),
     ),
     Activation(
-        "selu", "SELU", "modern",
-        r"f(x) = \lambda " + _CASES % r"x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0"
+        name="selu",
+        display_name="SELU",
+        group="modern",
+        formula_latex=r"f(x) = \lambda " + _CASES % r"x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0"
         + r",\quad \lambda \approx 1.0507,\ \alpha \approx 1.6733",
-        (), (-2, 11), F.selu, "torch.nn.SELU()", lambda: nn.SELU(),
+        ylim=(-2, 11),
+        fn=F.selu,
+        torch_nn="torch.nn.SELU()",
+        torch_nn_factory=lambda: nn.SELU(),
     ),
     Activation(
-        "hardswish", "Hardswish", "modern", r"f(x) = x\,\frac{\min(\max(0, x + 3), 6)}{6}",
-        (), (-1, 11), F.hardswish, "torch.nn.Hardswish()", lambda: nn.Hardswish(),
+        name="hardswish",
+        display_name="Hardswish",
+        group="modern",
+        formula_latex=r"f(x) = x\,\frac{\min(\max(0, x + 3), 6)}{6}",
+        ylim=(-1, 11),
+        fn=F.hardswish,
+        torch_nn="torch.nn.Hardswish()",
+        torch_nn_factory=lambda: nn.Hardswish(),
     ),
 )
 
@@ -209,11 +313,11 @@ def make_grid(xmin: float, xmax: float) -> np.ndarray:
     return np.linspace(xmin, xmax, MAX_POINTS)
 
 
-def _with_defaults(act: Activation, params: Mapping[str, float] | None) -> dict[str, float]:
+def with_defaults(act: Activation, params: Mapping[str, float] | None) -> dict[str, float]:
     return {**{p.name: p.default for p in act.params}, **(params or {})}
 
 
-def _derivatives(act: Activation, x: np.ndarray, params: dict, order: int) -> list[np.ndarray]:
+def derivatives(act: Activation, x: np.ndarray, params: dict, order: int) -> list[np.ndarray]:
     """[f(x), f'(x), ..., f^(order)(x)], every derivative by autograd from `act.fn`."""
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     out = [act.fn(xt, **params)]
@@ -234,7 +338,7 @@ def evaluate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Values and autograd derivative of activation `name` at `x`; missing params take defaults."""
     act = ACTIVATIONS[name]
-    y, dy = _derivatives(act, np.asarray(x, dtype=np.float64), _with_defaults(act, params), 1)
+    y, dy = derivatives(act, np.asarray(x, dtype=np.float64), with_defaults(act, params), 1)
     return y, dy
 
 
@@ -249,7 +353,7 @@ def parameter_slopes(
     act = ACTIVATIONS[name]
     if not any(param.affine for param in act.params):
         return {}  # most functions: nothing to evaluate
-    base = _with_defaults(act, params)
+    base = with_defaults(act, params)
     y, dy = evaluate(name, x, base)
     slopes = {}
     for param in act.params:
@@ -271,36 +375,19 @@ class Resolved:
     errors: list[str]
 
 
-def _number(value: object) -> float | None:
-    """A finite float from a number or numeric string, else None (bools are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):  # "abc", or an int too large for a float
-        return None
-    return number if math.isfinite(number) else None
+X_FIELDS = {name: NumberField(name, name, default, -X_LIMIT, X_LIMIT)
+            for name, default in (("xmin", DEFAULT_XMIN), ("xmax", DEFAULT_XMAX))}
 
 
-def _shown(value: object) -> str:
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):  # an int of over 4300 digits, or very deep nesting
-        text = f"a value of type {type(value).__name__}"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _bounded(raw: Mapping, key: str, low: float, high: float, default: float, errors: list[str]):
-    if key not in raw:
-        return float(default)
-    number = _number(raw[key])
-    if number is None or not low <= number <= high:
-        errors.append(
-            f"{key} must be a number from {low:g} to {high:g}; got {_shown(raw[key])}, "
-            f"so using the default {default:g}."
-        )
-        return float(default)
-    return number
+def _bounded(raw: Mapping, field: NumberField, errors: list[str]) -> float:
+    """`raw[field.name]` when acceptable; else, with a message in `errors`, the default."""
+    if field.name not in raw:
+        return float(field.default)
+    value, message = field.parse(raw[field.name])
+    if message is not None:
+        errors.append(f"{message.rstrip('.')}; using the default {field.default:g}.")
+        return float(field.default)
+    return value
 
 
 def resolve(fn_name: object, raw: object) -> Resolved:
@@ -318,19 +405,16 @@ def resolve(fn_name: object, raw: object) -> Resolved:
     else:
         name = DEFAULT_ACTIVATION
         errors.append(
-            f"Unknown function {_shown(fn_name)}; showing {name}. "
+            f"Unknown function {shown(fn_name, 40)}; showing {name}. "
             f"Choose one of: {', '.join(ACTIVATIONS)}."
         )
     if not isinstance(raw, Mapping):
         if raw is not None:
-            errors.append(f"Settings must be a mapping of names to values; got {_shown(raw)}.")
+            errors.append(f"Settings must be a mapping of names to values; got {shown(raw, 40)}.")
         raw = {}
-    params = {
-        p.name: _bounded(raw, p.name, p.min, p.max, p.default, errors)
-        for p in ACTIVATIONS[name].params
-    }
-    xmin = _bounded(raw, "xmin", -X_LIMIT, X_LIMIT, DEFAULT_XMIN, errors)
-    xmax = _bounded(raw, "xmax", -X_LIMIT, X_LIMIT, DEFAULT_XMAX, errors)
+    params = {p.name: _bounded(raw, p.field, errors) for p in ACTIVATIONS[name].params}
+    xmin = _bounded(raw, X_FIELDS["xmin"], errors)
+    xmax = _bounded(raw, X_FIELDS["xmax"], errors)
     if xmax - xmin < MIN_SPAN - 1e-9:  # 0.6 - 0.5 is 0.0999...98 in binary
         errors.append(
             f"xmax must exceed xmin by at least {MIN_SPAN:g}; got xmin {xmin:g}, xmax {xmax:g}, "
@@ -338,129 +422,3 @@ def resolve(fn_name: object, raw: object) -> Resolved:
         )
         xmin, xmax = float(DEFAULT_XMIN), float(DEFAULT_XMAX)
     return Resolved(name, params, xmin, xmax, errors)
-
-
-# --- properties, measured numerically ------------------------------------------------------------
-
-_DENSE = np.arange(-1000, 1001) / 100  # step 0.01 over [-10, 10], exact 0; holds every kink
-_TAIL = 1e8  # "at infinity": far enough that bounded functions are within 1e-8 of their limits
-_FAR = np.logspace(1, math.log10(_TAIL), 71)[1:]
-_WIDE = np.concatenate([-_FAR[::-1], _DENSE, _FAR])
-_ZERO = len(_FAR) + 1000  # index of x = 0 in _WIDE
-_MAX_ORDER = 3  # jumps are looked for in f, f', f'' and f'''
-_CONTINUITY = ("discontinuous", "C0", "C1", "C2")  # by the order of the first jump
-_CANDIDATES = 4  # places per derivative order suspected of a jump
-_SUBDIV, _LEVELS = 101, 4  # each level narrows a suspect interval 100x: 0.01 -> 1e-10
-_JUMP_TOL = 1e-6  # a residual this large across an interval of width 1e-10 is a jump
-_GROWTH = 0.05  # tail test, see _unbounded
-
-
-def _unbounded(x: float, fx: float, dfx: float, f0: float) -> bool:
-    """Whether f grows without bound beyond x (x far out, f0 = f(0)).
-
-    Approaching a limit c, f(x) ~ c - a / x^p gives x f'(x) -> 0 while f(x) - f(0) stays finite;
-    growth like x^p or log x keeps x f'(x) comparable to f(x) - f(0).
-    """
-    return abs(x * dfx) > _GROWTH * abs(fx - f0)
-
-
-def _residual(g: np.ndarray, dg: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """|change of g over each interval - the trapezoid integral of its derivative dg there|.
-
-    Tiny (width^3) where g is smooth, about |dg's jump| * width / 2 across a kink, and the jump
-    itself across a jump, whatever the slope around it.
-    """
-    return np.abs(np.diff(g, axis=-1) - (dg[..., 1:] + dg[..., :-1]) / 2 * np.diff(x, axis=-1))
-
-
-def _first_jump_order(act: Activation, params: dict, dense: list[np.ndarray]) -> int | None:
-    """The lowest derivative order (0 = f itself) with a jump in [-10, 10], or None.
-
-    Suspects are the grid intervals of largest _residual for each order. Each is narrowed by
-    repeatedly keeping its sub-interval of largest residual: across a jump the residual stays the
-    jump's size, while at a kink or where smooth it shrinks with the width.
-    """
-    suspects = [
-        (k, i) for k in range(_MAX_ORDER + 1)
-        for i in np.argsort(_residual(dense[k], dense[k + 1], _DENSE))[-_CANDIDATES:]
-    ]
-    orders = np.array([k for k, _ in suspects])
-    a = np.array([_DENSE[i] for _, i in suspects])
-    b = np.array([_DENSE[i + 1] for _, i in suspects])
-    rows = np.arange(len(suspects))
-    for _ in range(_LEVELS):
-        sub = np.linspace(a, b, _SUBDIV, axis=1)
-        values = np.stack(_derivatives(act, sub.ravel(), params, _MAX_ORDER + 1))
-        values = values.reshape(_MAX_ORDER + 2, len(suspects), _SUBDIV)
-        residual = _residual(values[orders, rows], values[orders + 1, rows], sub)
-        j = np.argmax(residual, axis=1)
-        a, b, jump = sub[rows, j], sub[rows, j + 1], residual[rows, j]
-    jumped = orders[jump > _JUMP_TOL]
-    return int(jumped.min()) if jumped.size else None
-
-
-def _extreme(act: Activation, params: dict, f: np.ndarray, sign: int) -> float:
-    """f's largest (sign 1) or smallest (sign -1) value on _WIDE, refined near where it occurs."""
-    g = sign * f
-    i = int(np.argmax(g))
-    best = g[i]
-    if 0 < i < len(_WIDE) - 1:
-        a, b = _WIDE[i - 1], _WIDE[i + 1]
-        for _ in range(4):  # each pass narrows [a, b] 50x
-            fine = np.linspace(a, b, 101)
-            h = sign * _derivatives(act, fine, params, 0)[0]
-            j = int(np.argmax(h))
-            best = max(best, h[j])
-            a, b = fine[max(j - 1, 0)], fine[min(j + 1, 100)]
-    return float(sign * best) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def properties(name: str, params: Mapping[str, float] | None = None) -> dict:
-    """Properties of activation `name`, measured from its `fn` and autograd, not hard-coded.
-
-    - range: (low, high) over the real line; -inf / inf where f grows without bound. Bounds that
-      are only approached (sigmoid's 0 and 1) are given as the limit, to within 1e-8.
-    - monotonic: non-decreasing or non-increasing everywhere.
-    - continuity: "discontinuous", "C0" (f continuous, f' jumps), "C1", "C2", or "smooth" (no
-      jump in f, f', f'' or f''').
-    - zero_centred: f(0) = 0, i.e. the curve passes through the origin.
-    - saturating: the sides on which f stays bounded: "both", "left", "right" or "none".
-    - derivative_at_0: autograd's f'(0); at a kink that is torch's one-sided convention.
-
-    Jumps are looked for in [-10, 10], which holds every kink of every registered function at
-    every allowed parameter value; a jump must exceed 1e-6 to be seen.
-    """
-    act = ACTIVATIONS[name]
-    return dict(_measured_properties(name, tuple(sorted(_with_defaults(act, params).items()))))
-
-
-@functools.lru_cache(maxsize=256)  # ~6 ms each; the gallery asks again at every redraw
-def _measured_properties(name: str, param_items: tuple[tuple[str, float], ...]) -> dict:
-    act = ACTIVATIONS[name]
-    params = dict(param_items)
-    wide = _derivatives(act, _WIDE, params, _MAX_ORDER + 1)
-    f, df = wide[0], wide[1]
-    dense = [d[len(_FAR) : len(_FAR) + len(_DENSE)] for d in wide]
-
-    left = _unbounded(-_TAIL, f[0], df[0], f[_ZERO])
-    right = _unbounded(_TAIL, f[-1], df[-1], f[_ZERO])
-    low, high = _extreme(act, params, f, -1), _extreme(act, params, f, 1)
-    for unbounded, outward_slope in ((left, -df[0]), (right, df[-1])):
-        if unbounded and outward_slope > 0:
-            high = math.inf
-        elif unbounded:
-            low = -math.inf
-
-    step = np.diff(f)
-    tol = 1e-12 * (1 + np.abs(f[1:]))
-    order = _first_jump_order(act, params, dense)
-    return {
-        "range": (low, high),
-        "monotonic": bool(np.all(step >= -tol) or np.all(step <= tol)),
-        "continuity": "smooth" if order is None else _CONTINUITY[order],
-        "zero_centred": bool(abs(f[_ZERO]) <= 1e-12),
-        "saturating": {(False, False): "both", (False, True): "left", (True, False): "right"}.get(
-            (left, right), "none"
-        ),
-        "derivative_at_0": float(df[_ZERO]) + 0.0,
-    }

@@ -1,4 +1,97 @@
-"""Numbers written for people and links: as short as possible, yet exact."""
+"""Numbers in and out: the one parser of untrusted numbers, and exact short text for links.
+
+Every number a client sends (a form control, a URL query, any JSON posted to the callback
+endpoint) is read by `finite_float` and checked against a `NumberField`, so the training
+settings, the gallery's parameters and its x range follow the same rules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+MAX_TEXT = 64  # characters of a numeric string; anything longer is not a number here
+
+
+def finite_float(raw: Any) -> float | None:
+    """A finite float from a JSON number or a numeric string; None for anything else.
+
+    Booleans are not numbers here, nor NaN, ±Infinity, integers too large for a float, or
+    strings longer than MAX_TEXT characters.
+    """
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        try:
+            value = float(raw)
+        except OverflowError:  # an int of hundreds of digits
+            return None
+    elif isinstance(raw, str) and len(raw) <= MAX_TEXT:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def is_finite_number(value: Any) -> bool:
+    """A JSON number (not a string, not a bool) that is finite: what records the server wrote
+    hold, checked when they come back from the browser."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def readable(value: float) -> str:
+    """A limit as people read it: 1,000,000 or 0.01."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def shown(value: Any, limit: int = 20) -> str:
+    """A client's value quoted in a message, cut to `limit` characters."""
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except (ValueError, RecursionError):  # an int of over 4300 digits, or very deep nesting
+        text = f"a value of type {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class NumberField:
+    """One number a client may set: its limits, and the message when a value breaks them."""
+
+    name: str  # the key in configs, URL queries and posts
+    label: str  # what the page calls it
+    default: float | int | None
+    minimum: float
+    maximum: float
+    whole: bool = False
+    minimum_exclusive: bool = False
+    optional: bool = False  # empty is allowed (and means "none")
+
+    def describe(self) -> str:
+        low = "above" if self.minimum_exclusive else "from"
+        kind = "a whole number" if self.whole else "a number"
+        return f"{kind} {low} {readable(self.minimum)} to {readable(self.maximum)}"
+
+    def parse(self, raw: Any) -> tuple[float | int | None, str | None]:
+        """(value, None) when `raw` is acceptable, else (None, a message for the control)."""
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if self.optional:
+                return None, None
+            return None, f"{self.label}: enter {self.describe()}."
+        value = finite_float(raw)
+        if value is None:
+            return None, f"{self.label}: “{shown(raw)}” is not a number; enter {self.describe()}."
+        too_low = value <= self.minimum if self.minimum_exclusive else value < self.minimum
+        if too_low or value > self.maximum:
+            return None, f"{self.label} must be {self.describe()}."
+        if self.whole:
+            if not value.is_integer():
+                return None, f"{self.label} must be a whole number."
+            return int(value), None
+        return value, None
 
 
 def exact_text(value: float) -> str:

@@ -1,6 +1,7 @@
-"""The seed tutorial's two ways to fit y = 1 + 5a + 7b with PyTorch, made observable.
+"""Training a run of the tutorial's regression, made observable.
 
-`train` runs exactly the seed's loops (same tensors, same order of random draws, same update),
+`train` runs exactly the tutorial's loop for the chosen approach (same tensors, same order of
+random draws, same update; the approaches live in `core.approaches`),
 recording the loss and the weights of every epoch and reporting progress to a callback that a
 Dash background job turns into streamed chart updates.
 """
@@ -8,14 +9,16 @@ Dash background job turns into streamed chart updates.
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import torch
-from torch import nn, optim
 
+from core.approaches import APPROACHES, Fit
 from core.curves import float32_list, thin_indices
 from core.training_config import TrainingConfig
 
@@ -24,47 +27,35 @@ PROGRESS_WEIGHT_POINTS = 300
 
 
 def make_dataset(samples: int, noise: float, true_weights) -> tuple[torch.Tensor, torch.Tensor]:
-    """X = [1, a, b] and y = X·w + noise, drawn in the seed's order from torch's global RNG."""
+    """X = [1, a, b] and y = X·w + noise, drawn in the tutorial's order from torch's global RNG."""
     weight_true = torch.tensor(true_weights, dtype=torch.float32)
     X = torch.cat([torch.ones(samples, 1), torch.randn(samples, 2)], 1)
     y = torch.mv(X, weight_true) + noise * torch.randn(samples)
     return X, y
 
 
-def _manual_approach(X: torch.Tensor, y: torch.Tensor, lr: float):
-    """The seed's first approach: a weight tensor, MSE written out, the update by hand."""
-    weight = torch.randn(3, requires_grad=True)
-
-    def step() -> float:
-        weight.grad = None
-        y_pred = torch.mv(X, weight)
-        loss = torch.mean((y - y_pred) ** 2)
-        loss.backward()
-        weight.data = weight.data - lr * weight.grad.data
-        return loss.item()
-
-    return step, lambda: weight.detach().numpy()
+# The tutorial draws from torch's global RNG. The server also draws (a run's first epoch, shown
+# at once): its request threads take turns and leave the global state as they found it. A job
+# forked while a thread held the lock gets a fresh one.
+_global_rng = threading.Lock()
 
 
-def _module_approach(X: torch.Tensor, y: torch.Tensor, lr: float):
-    """The seed's second approach: nn.Linear without bias, optim.SGD and nn.MSELoss."""
-    net = nn.Linear(in_features=3, out_features=1, bias=False)
-    optimizer = optim.SGD(net.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
-    weights_view = net.weight.detach().numpy()[0]  # SGD updates in place, so the view follows
-
-    def step() -> float:
-        optimizer.zero_grad()
-        y_pred = net(X)
-        loss = loss_fn(y_pred.view_as(y), y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    return step, lambda: weights_view
+def _fresh_rng_lock() -> None:
+    global _global_rng
+    _global_rng = threading.Lock()
 
 
-APPROACH_BUILDERS = {"manual": _manual_approach, "module": _module_approach}
+os.register_at_fork(after_in_child=_fresh_rng_lock)
+
+
+def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
+    """The run's data and its model with initial weights, drawn from its seed as the tutorial
+    draws them (data first, then the weights)."""
+    with _global_rng, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        X, y = make_dataset(config.samples, config.noise, config.true_weights)
+        fit = APPROACHES[config.approach].build(X, y, config)
+    return X, y, fit
 
 
 class StopTraining(Exception):
@@ -129,6 +120,17 @@ def snapshot(losses: np.ndarray, weights: np.ndarray, epochs_total: int, elapsed
     )
 
 
+def first_epoch(config: TrainingConfig) -> Progress:
+    """The run's first epoch, exactly as its job will compute it: the first point of its curve,
+    shown the moment Train is pressed (one epoch is microseconds to milliseconds)."""
+    started = time.perf_counter()
+    _, _, fit = prepare(config)
+    loss = fit.step()
+    done = 1 if math.isfinite(loss) else 0
+    return snapshot(np.array([loss])[:done], fit.weights()[None, :][:done], config.epochs,
+                    time.perf_counter() - started)
+
+
 REPORT_COST_SHARE = 0.05  # at most this share of a job's time goes to progress reports
 SLOWEST_REPORT_PACE = 0.5  # seconds between reports late in a long run
 
@@ -158,9 +160,8 @@ def train(
     `on_progress` raises StopTraining: "Cancelled".
     """
     started = time.perf_counter()
-    torch.manual_seed(config.seed)
-    X, y = make_dataset(config.samples, config.noise, config.true_weights)
-    step, current_weights = APPROACH_BUILDERS[config.approach](X, y, config.lr)
+    X, y, fit = prepare(config)
+    step, current_weights = fit.step, fit.weights
 
     losses = np.empty(config.epochs)
     weights = np.empty((config.epochs, 3), dtype=np.float32)

@@ -8,7 +8,10 @@ import math
 from typing import Any, Mapping
 
 from core.curves import DISPLAY_POINTS, float32_list, thin_indices
+from core.numbers import is_finite_number
 from core.regression import TrainingResult
+from core.run_status import FINISHED, Reason, run_label
+from core.training_config import parse_training_config
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -19,7 +22,7 @@ def make_record(result: TrainingResult, run_id: str) -> dict[str, Any]:
     """Every epoch when there are at most DISPLAY_POINTS of them, else a min/max thinning."""
     idx = thin_indices(result.losses, DISPLAY_POINTS)
     learned = result.learned_weights
-    return {
+    record = {
         "run_id": run_id,
         "config": result.config.to_dict(),
         "status": result.status,
@@ -34,20 +37,18 @@ def make_record(result: TrainingResult, run_id: str) -> dict[str, Any]:
         "optimum_weights": float32_list(result.optimum_weights),
         "optimum_loss": _finite_or_none(result.optimum_loss),
     }
+    record["label"] = run_label(record)
+    return record
 
 
 def failed_record(
-    run_id: str, config: Mapping[str, Any], reason: str, status: str = "Failed"
+    run_id: str, config: Mapping[str, Any], why: Reason, status: str = "Failed"
 ) -> dict[str, Any]:
     """A run that produced no curve: "Failed", or "Invalid" when its request was refused."""
-    return {"run_id": run_id, "config": dict(config), "status": status, "reason": reason}
+    return {"run_id": run_id, "config": dict(config), "status": status, "reason": why}
 
 
-FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+_number = is_finite_number
 
 
 def _series(values, length: int | None = None) -> bool:
@@ -61,8 +62,6 @@ def checked_record(record: Any) -> dict[str, Any] | None:
     Records come back from the browser (a store any client can post), so nothing in one is
     used before this check.
     """
-    from core.training_config import parse_training_config
-
     if not isinstance(record, dict) or record.get("status") not in FINISHED:
         return None
     config = record.get("config")

@@ -1,11 +1,13 @@
-"""The seed's PyTorch code for one approach, with a run's settings filled in, ready to copy.
+"""The tutorial's PyTorch code for one run, with its settings filled in, ready to copy.
 
-The generated script draws its data and initial weights in the same order as `core.regression`,
-so running it prints the same weights the dashboard learned (tests run it to check).
+The data lines are the tutorial's; the model and loop are the approach's own code (from
+`core.approaches`). The script draws its data and initial weights in the same order as
+`core.regression`, so running it prints the same weights the dashboard learned (tests run it).
 """
 
 from __future__ import annotations
 
+from core.approaches import APPROACHES
 from core.numbers import exact_text
 from core.training_config import TrainingConfig
 
@@ -18,55 +20,10 @@ X = torch.cat([torch.ones({samples}, 1), torch.randn({samples}, 2)], 1)
 y = torch.mv(X, weight_true) + {noise} * torch.randn({samples})
 """
 
-_BODIES = {
-    "manual": """\
-weight = torch.randn(3, requires_grad=True)
-
-lr = {lr}
-
-losses = []
-
-for epoch in range({epochs}):
-    weight.grad = None
-
-    y_pred = torch.mv(X, weight)
-    loss = torch.mean((y - y_pred)**2)
-    loss.backward()
-
-    weight.data = weight.data - lr*weight.grad.data
-
-    losses.append(loss.item())
-
-print(weight)
-""",
-    "module": """\
-net = nn.Linear(in_features=3, out_features=1, bias=False)
-optimizer = optim.SGD(net.parameters(), lr={lr})
-loss_fn = nn.MSELoss()
-
-losses = []
-
-for epoch in range({epochs}):
-    optimizer.zero_grad()
-
-    y_pred = net(X)
-    loss = loss_fn(y_pred.view_as(y), y)
-    loss.backward()
-
-    optimizer.step()
-
-    losses.append(loss.item())
-
-print(net.weight)
-""",
-}
-
-_IMPORTS = {"manual": "import torch", "module": "import torch\nfrom torch import nn, optim"}
-
 _FOOTER = """\
 print("final loss:", losses[-1])
 
-try:  # the seed plots the curve; matplotlib is optional here
+try:  # the tutorial plots the curve; matplotlib is optional here
     from matplotlib import pyplot as plt
 except ImportError:
     pass
@@ -78,10 +35,12 @@ else:
 """
 
 
-def standalone_script(config: TrainingConfig) -> str:
+def standalone_script(config: TrainingConfig, *, seeded: bool = True) -> str:
+    """The run's script; without `seeded` (no seed chosen yet) each run of it draws new data."""
+    approach = APPROACHES[config.approach]
     w0, w1, w2 = (exact_text(w) for w in config.true_weights)
     header = _HEADER.format(
-        imports=_IMPORTS[config.approach],
+        imports=approach.imports,
         seed=config.seed,
         w0=w0,
         w1=w1,
@@ -89,5 +48,8 @@ def standalone_script(config: TrainingConfig) -> str:
         samples=config.samples,
         noise=exact_text(config.noise),
     )
-    body = _BODIES[config.approach].format(lr=exact_text(config.lr), epochs=config.epochs)
+    body = approach.code.format(lr=exact_text(config.lr), epochs=config.epochs)
+    if not seeded:
+        header = header.replace(f"torch.manual_seed({config.seed})",
+                                "# no seed given: each run draws new random data")
     return header + "\n" + body + _FOOTER

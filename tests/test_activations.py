@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import activations as A
+from core.activation_properties import properties
 from core.activations import (
-    ACTIVATIONS, MAX_POINTS, X_LIMIT, evaluate, make_grid, properties, resolve,
+    ACTIVATIONS, MAX_POINTS, X_LIMIT, evaluate, make_grid, resolve,
 )
 
 SEED_GRID = np.arange(-10, 10, 0.01)
@@ -415,7 +416,7 @@ def test_resolve_empty_x_range_falls_back_to_default(raw):
 def test_resolve_bad_xmin(raw):
     r = resolve("tanh", {**raw, "xmax": 3})
     assert (r.xmin, r.xmax) == (-10, 3)
-    assert len(r.errors) == 1 and "xmin" in r.errors[0] and "-1000 to 1000" in r.errors[0]
+    assert len(r.errors) == 1 and "xmin" in r.errors[0] and "-1,000 to 1,000" in r.errors[0]
 
 
 def test_resolve_accepts_the_extremes():

@@ -176,20 +176,22 @@ def test_a_job_whose_outcome_record_cannot_be_written_still_delivers_its_run(ser
     server.wait_no_jobs(10)
 
 
-def test_execute_run_turns_an_exception_into_failed(tmp_path, monkeypatch):
-    """In-process: `execute_run` (the body of every job) never raises; it records Failed."""
-    from components import jobs, training
+def test_execute_turns_an_exception_into_failed(tmp_path):
+    """In-process: `runs.execute` (the body of every job) never raises; it records Failed."""
+    from components import runs, training
+    from components.jobs import backends
+    from core.run_status import status_line
 
-    jobs.configure({"DASH_CACHE_DIR": str(tmp_path / "cache")})
+    backend = backends.build({"DASH_CACHE_DIR": str(tmp_path / "cache")})
 
-    def explode(config, **_kwargs):
+    def explode(config, *args, **kwargs):
         raise MemoryError("injected")
 
-    monkeypatch.setattr(training, "train", explode)
-    request = {"run_id": "r-raise", "config": {**SHORT_RUN}}
-    record = training.execute_run(request, lambda *_: None)
-    assert record["status"] == "Failed" and "MemoryError" in record["reason"]
-    assert jobs.outcomes().read("r-raise")["status"] == "Failed"
+    kind = training.REGRESSION.__class__(**{**training.REGRESSION.__dict__, "train": explode})
+    request = runs.start(backend, kind, SHORT_RUN, "me").request
+    note = runs.execute(backend, kind, request)
+    record = backend.records.outcome(request["run_id"])
+    assert note["status"] == record["status"] == "Failed" and "MemoryError" in status_line(record)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,10 +343,10 @@ def test_a_hundred_sequential_jobs_finish_without_a_hang(server):
 
 
 def test_training_slots_cap_runs_and_free_when_their_job_ends(tmp_path):
-    from components import jobs
+    from components.jobs import backends
 
-    backend = jobs.build({"DASH_CACHE_DIR": str(tmp_path / "cache"), "MAX_RUNNING_JOBS": "2"})
-    store = backend.outcomes
+    backend = backends.build({"DASH_CACHE_DIR": str(tmp_path / "cache"), "MAX_RUNNING_JOBS": "2"})
+    store = backend.records
     assert backend.max_running == 2
     alive = lambda pid: False  # noqa: E731 - every holder still runs
     assert store.take_slot("a", 2, alive) == 0 and store.take_slot("b", 2, alive) == 1

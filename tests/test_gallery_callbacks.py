@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components import gallery, ids
-from core.activations import ACTIVATIONS, properties
+from core.activation_properties import properties
+from core.activations import ACTIVATIONS
 
 # --- the seed tutorial's functions, defaults and plt.ylim, verbatim in numpy --------------------
 
@@ -445,7 +446,7 @@ def test_an_unknown_function_falls_back_to_identity_with_the_choices_listed():
 def test_a_rejected_parameter_uses_its_default_and_says_so():
     fig, *_, notice, _ = draw("elu", {"alpha": "abc"})
     assert at(fig, -1) == pytest.approx(0.9 * (math.exp(-1) - 1), rel=1e-6)
-    assert "0.9" in text(notice) and "'abc'" in text(notice)
+    assert "0.9" in text(notice) and "“abc”" in text(notice)
 
 
 @pytest.mark.parametrize(

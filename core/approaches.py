@@ -1,0 +1,139 @@
+"""The approach registry: the tutorial's ways to fit y = w0 + w1·a + w2·b, each once.
+
+An approach is how the model and its update are built (`build`, what the trainer runs) and the
+code a learner sees and copies (`imports` and `code`, what the standalone script shows). The
+config's choices, the trainer, the code view, the page's selector, and every test, bench and
+script that lists approaches read `APPROACHES`; `tests/test_approaches.py` runs each entry's
+code as a plain script and checks the trainer reproduces it.
+
+To add an approach: one `Approach(...)` below (a `build` returning a `Fit`, and its code).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import torch
+from torch import nn, optim
+
+
+class Fit(Protocol):
+    """A model being fitted: one epoch at a time."""
+
+    def step(self) -> float:
+        """Run one epoch (forward, loss, backward, update); the loss before the update."""
+
+    def weights(self) -> np.ndarray:
+        """The three weights now (w0, w1, w2), as a float32 array."""
+
+
+@dataclass(frozen=True)
+class Approach:
+    name: str  # the config value and URL parameter
+    label: str  # what the page's selector says
+    build: Callable[[torch.Tensor, torch.Tensor, Any], Fit]  # (X, y, config), data already drawn
+    imports: str  # the script's import lines
+    code: str  # the script's model and loop; {lr} and {epochs} are filled in
+
+
+class ManualFit:
+    """The tutorial's first approach: a weight tensor, MSE written out, the update by hand."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, config: Any):
+        self.X, self.y, self.lr = X, y, config.lr
+        self.weight = torch.randn(3, requires_grad=True)
+
+    def step(self) -> float:
+        weight = self.weight
+        weight.grad = None
+        y_pred = torch.mv(self.X, weight)
+        loss = torch.mean((self.y - y_pred) ** 2)
+        loss.backward()
+        weight.data = weight.data - self.lr * weight.grad.data
+        return loss.item()
+
+    def weights(self) -> np.ndarray:
+        return self.weight.detach().numpy()
+
+
+class ModuleFit:
+    """The tutorial's second approach: nn.Linear without bias, optim.SGD and nn.MSELoss."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, config: Any):
+        self.X, self.y = X, y
+        self.net = nn.Linear(in_features=3, out_features=1, bias=False)
+        self.optimizer = optim.SGD(self.net.parameters(), lr=config.lr)
+        self.loss_fn = nn.MSELoss()
+        self._weights = self.net.weight.detach().numpy()[0]  # updated in place: the view follows
+
+    def step(self) -> float:
+        self.optimizer.zero_grad()
+        y_pred = self.net(self.X)
+        loss = self.loss_fn(y_pred.view_as(self.y), self.y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def weights(self) -> np.ndarray:
+        return self._weights
+
+
+_REGISTRY = (
+    Approach(
+        name="manual",
+        label="Autograd, update by hand",
+        build=ManualFit,
+        imports="import torch",
+        code="""\
+weight = torch.randn(3, requires_grad=True)
+
+lr = {lr}
+
+losses = []
+
+for epoch in range({epochs}):
+    weight.grad = None
+
+    y_pred = torch.mv(X, weight)
+    loss = torch.mean((y - y_pred)**2)
+    loss.backward()
+
+    weight.data = weight.data - lr*weight.grad.data
+
+    losses.append(loss.item())
+
+print(weight)
+""",
+    ),
+    Approach(
+        name="module",
+        label="nn.Linear + optim.SGD + nn.MSELoss",
+        build=ModuleFit,
+        imports="import torch\nfrom torch import nn, optim",
+        code="""\
+net = nn.Linear(in_features=3, out_features=1, bias=False)
+optimizer = optim.SGD(net.parameters(), lr={lr})
+loss_fn = nn.MSELoss()
+
+losses = []
+
+for epoch in range({epochs}):
+    optimizer.zero_grad()
+
+    y_pred = net(X)
+    loss = loss_fn(y_pred.view_as(y), y)
+    loss.backward()
+
+    optimizer.step()
+
+    losses.append(loss.item())
+
+print(net.weight)
+""",
+    ),
+)
+
+APPROACHES: dict[str, Approach] = {a.name: a for a in _REGISTRY}
+DEFAULT_APPROACH = "manual"
