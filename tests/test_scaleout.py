@@ -24,9 +24,10 @@ import torch
 from dash import no_update
 
 from components import jobs, training
-from conftest import free_port, graph_trace, status_text, wait_graph, wait_status
+from conftest import graph_trace, status_text, wait_graph, wait_status
 from core.regression import train
 from core.training_config import FIELDS, WORK_BUDGET, TrainingConfig
+from harness.process import free_port
 
 torch.set_num_threads(1)  # the expected weights are computed here as the jobs compute them
 

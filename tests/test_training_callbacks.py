@@ -13,8 +13,8 @@ from dash import no_update
 
 from components import jobs, training
 from components.figures import serve_loss_figure, serve_weights_figure
-from bench.server import REPO_ROOT
 from core.regression import snapshot
+from harness.process import REPO_ROOT
 
 CONTROLS = ("manual", 0.01, 1000, 100, 1.0, 3, 1, 5, 7)
 
