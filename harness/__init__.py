@@ -9,6 +9,7 @@
 - `harness.browser`: Debian's Chromium for Playwright (path and flags), pages in fresh contexts.
 - `harness.dash_client`: `DashTab`, a client that speaks Dash's callback protocol like the
   renderer, with strict JSON checks of every reply.
+- `harness.tutorial`: one reference copy of the tutorial's two training loops.
 
 Everything runs from the repository root with no sys.path edits: pytest has `pythonpath = .`,
 bench runs as `python -m bench`, scripts as `python -m scripts.loadtest` and so on.
