@@ -6,7 +6,8 @@
   the same with faults injected (`python -m harness.faulty_app`), or `gunicorn -w N app:server`;
   free loopback port, fresh job cache, start/stop/restart/kill_server_only, job and fd counts.
 - `harness.services`: `RedisServer`, `CeleryWorker` and `CeleryWorkerPool` for the scale-out set-up.
-- `harness.browser`: Debian's Chromium for Playwright (path and flags), pages in fresh contexts.
+- `harness.browser`: Debian's Chromium for Playwright (path and flags), pages in fresh contexts,
+  `ConsoleErrors` (a page's console errors and uncaught exceptions).
 - `harness.dash_client`: `DashTab`, a client that speaks Dash's callback protocol like the
   renderer, with strict JSON checks of every reply.
 - `harness.tutorial`: one reference copy of the tutorial's two training loops.

@@ -10,6 +10,8 @@ Fixtures
 - `page` (function): a page in a new browser context (fresh local storage), closed after.
 - `new_page` (function): a factory for further pages, each in its own context (another
   browser session), all closed after the test.
+  Every page's console errors and uncaught exceptions fail the test (at teardown, with the
+  messages), unless it is marked `console_errors_expected(reason=...)`.
 
 Scale-out fixtures (`harness.services`; own process groups, all stopped by their fixtures):
 `redis_server` (session, restartable: a test that stops Redis starts it again on the same port),
@@ -21,7 +23,8 @@ Helpers (import them from `conftest`): `status_text`, `status_word`, `wait_statu
 `graph_trace`, `graph_traces`, `trace_summary`, `graph_layout`, `wait_graph`, `job_children`,
 `wait_job_children`, `wait_no_job_children`.
 
-Tests that need a browser carry `pytest.mark.browser`.
+Markers (pytest.ini): `browser` drives Chromium; `console_errors_expected(reason=...)` lets a
+test that breaks the server on purpose keep its pages' console errors.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import psutil
 import pytest
 
 from harness.app_process import AppProcess
-from harness.browser import launch, new_context
+from harness.browser import ConsoleErrors, launch, new_context
 from harness.process import ManagedProcess, free_port
 from harness.services import CeleryWorkerPool, RedisServer
 
@@ -117,14 +120,20 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser):
-    """`new_page()` opens a page in a fresh context (its own storage, like another user)."""
+def new_page(browser, request):
+    """`new_page()` opens a page in a fresh context (its own storage, like another user).
+
+    A console error or an uncaught exception in any of these pages fails the test at teardown,
+    unless the test is marked `console_errors_expected(reason=...)`."""
     contexts = []
+    errors = ConsoleErrors()
 
     def make(**context_options):
         context = new_context(browser, timeout_ms=15_000, **context_options)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        errors.watch(page)
+        return page
 
     yield make
     for context in contexts:
@@ -132,6 +141,10 @@ def new_page(browser):
             context.close()
         except Exception:  # noqa: BLE001 - a crashed context must not hide the test's result
             pass
+    expected = request.node.get_closest_marker("console_errors_expected")
+    if errors and expected is None:
+        pytest.fail(f"the page logged {len(errors.messages)} console/page error(s):\n{errors.report()}",
+                    pytrace=False)
 
 
 @pytest.fixture

@@ -587,6 +587,7 @@ def test_hundreds_of_runs_keep_the_cache_bounded(tmp_path_factory):
 
 
 @pytest.mark.browser
+@pytest.mark.console_errors_expected(reason="it restarts the server mid-run: the page's requests fail while it is down")
 def test_in_the_browser_a_killed_job_and_a_restart_both_say_failed(restartable, new_page):
     from conftest import wait_status
 
