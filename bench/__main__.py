@@ -21,7 +21,7 @@ import torch
 from playwright.sync_api import sync_playwright
 
 from bench import gallery_page, trainer, training_page
-from bench.browser import launch, new_page
+from bench.browser import new_page
 from bench.report import (
     Figure,
     Target,
@@ -30,8 +30,10 @@ from bench.report import (
     targets_table,
     update_cost_table,
 )
-from bench.server import REPO_ROOT, AppServer
 from core.activations import ACTIVATIONS, DEFAULT_ACTIVATION
+from harness.app_process import AppProcess
+from harness.browser import launch
+from harness.process import REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ def measure_in_browser(session: Session) -> None:
 def measure_one_server(session: Session, chromium, first: bool) -> None:
     """Start a server; its first run; on the first server also everything that needs it warm."""
     figures = session.figures
-    with AppServer() as server:
+    with AppProcess() as server:
         page = new_page(chromium)
 
         def start_and_first_run():

@@ -1,4 +1,4 @@
-"""Headless Chromium and the in-page instruments every browser figure is read from.
+"""The in-page instruments every browser figure is read from (Chromium itself: harness/browser.py).
 
 All times are taken inside the page with performance.now(): the click is stamped by a
 capture-phase listener (before any app code sees it) and the result by a requestAnimationFrame
@@ -8,19 +8,7 @@ therefore never count.
 
 from __future__ import annotations
 
-import os
-
-# Debian's Chromium (Playwright's bundled browsers are never downloaded), and the flags it needs
-# here (root, no GPU, no network but loopback). The tests and scripts/ use these too.
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from harness import browser as harness_browser
 
 # Logs every callback request Dash makes (it uses window.fetch): when it was sent, when its
 # response arrived, its size, and whether it is a background job's poll carrying progress.
@@ -109,16 +97,9 @@ WAIT_QUIET_JS = """
 """
 
 
-def launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-
-
 def new_page(browser):
     """A page in a fresh context (empty cache and storage), with the fetch log installed."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    context.set_default_timeout(30_000)
-    context.add_init_script(FETCH_LOG_JS)
-    return context.new_page()
+    return harness_browser.new_page(browser, timeout_ms=30_000, init_script=FETCH_LOG_JS)
 
 
 def trace_watch(graph: str, prop: str) -> dict:

@@ -1,4 +1,4 @@
-"""Browser figures of the activation gallery (`/gallery`), against a running AppServer."""
+"""Browser figures of the activation gallery (`/gallery`), against a running `harness.app_process.AppProcess`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bench.browser import click_and_time, fetch_log, trace_watch, wait_quiet
-from bench.server import AppServer
+from harness.app_process import AppProcess
 
 GRAPH = "#activation-graph"
 OPTION = ".dash-dropdown-option"
@@ -38,7 +38,7 @@ DRAG_RECORDER_JS = """
 """
 
 
-def open_gallery(page, server: AppServer, query: str = "") -> None:
+def open_gallery(page, server: AppProcess, query: str = "") -> None:
     page.goto(f"{server.url}/gallery{query}")
     page.wait_for_selector(f"{GRAPH} .js-plotly-plot")
     wait_quiet(page, GRAPH, "y")

@@ -1,6 +1,6 @@
 """How the trainer's cost grows, measured in this process with one torch thread.
 
-- time per epoch of `core.regression.train` against a transcription of the seed's loop on the
+- time per epoch of `core.regression.train` against the seed's loop (`harness.tutorial`) on the
   same data (so the ratio is the app's overhead per epoch, whatever the machine's speed);
 - peak memory of a training job, in a forked child as the app's jobs are forked from the server;
 - the cost of one streamed update (snapshot, progress outputs, Dash's JSON) as epochs grow.
@@ -15,39 +15,21 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from plotly.io.json import to_json_plotly  # what Dash serialises callback responses with
 
 from components.training import POLL_MS, progress_outputs
 from core.regression import snapshot, train
 from core.training_config import TRUE_WEIGHTS, WORK_BUDGET, TrainingConfig
+from harness.tutorial import manual_loop
 
 SEED = 1
 
 
-def seed_data(samples: int, seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor]:
-    """The seed's data lines, with its fixed 100 samples made a parameter."""
-    torch.manual_seed(seed)
-    weight_true = torch.Tensor([1, 5, 7])  # y = 1 + 5a + 7b
-    X = torch.cat([torch.ones(samples, 1), torch.randn(samples, 2)], 1)
-    y = torch.mv(X, weight_true) + torch.randn(samples)
-    return X, y
-
-
 def seed_manual_loop_seconds(samples: int, epochs: int, seed: int = SEED) -> float:
-    """The seed's first approach, transcribed line for line (no plotting), timed with its data."""
+    """The seed's first approach (harness.tutorial's reference copy, no plotting), data included,
+    timed."""
     started = time.perf_counter()
-    X, y = seed_data(samples, seed)
-    weight = torch.randn(3, requires_grad=True)
-    lr = 0.01
-    losses = []
-    for _epoch in range(epochs):
-        weight.grad = None
-        y_pred = torch.mv(X, weight)
-        loss = torch.mean((y - y_pred) ** 2)
-        loss.backward()
-        weight.data = weight.data - lr * weight.grad.data
-        losses.append(loss.item())
+    manual_loop(samples=samples, noise=1.0, seed=seed, lr=0.01, epochs=epochs)
     return time.perf_counter() - started
 
 

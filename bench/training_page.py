@@ -1,4 +1,4 @@
-"""Browser figures of the training page (`/`), against a running AppServer."""
+"""Browser figures of the training page (`/`), against a running `harness.app_process.AppProcess`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from bench.browser import click_and_time, fetch_log, trace_watch, wait_quiet, word_watch
-from bench.server import AppServer
+from harness.app_process import AppProcess
 
 LONG_RUN = "?approach=manual&epochs=1000000&samples=100&seed=1"  # streams for minutes; cancelled
 LOSS = "#loss-graph"
@@ -24,7 +24,13 @@ PHASES = (
 )
 
 
-def open_training(page, server: AppServer, query: str) -> None:
+def wait_no_jobs(server: AppProcess, timeout: float = 15.0) -> None:
+    """Wait until no job runs, so the next measurement does not share the CPU with one."""
+    if server.wait_no_jobs(timeout, recursive=False):
+        raise RuntimeError(f"a training job still runs after {timeout:.0f} s")
+
+
+def open_training(page, server: AppProcess, query: str) -> None:
     page.goto(f"{server.url}/{query}")
     page.wait_for_selector(f"{LOSS} .js-plotly-plot")
     page.wait_for_function("() => (document.querySelector('#status').textContent || '').startsWith('Ready')")
@@ -57,7 +63,7 @@ def status_word(page) -> str:
     return words[0] if words else ""
 
 
-def stop_run(page, server: AppServer) -> None:
+def stop_run(page, server: AppProcess) -> None:
     """Cancel the run if it still goes; wait until its job is gone and the chart is quiet."""
     if not page.is_disabled("#cancel-button"):
         page.click("#cancel-button")
@@ -65,7 +71,7 @@ def stop_run(page, server: AppServer) -> None:
         "(words) => words.includes((document.querySelector('#status').textContent || '').trim().split(/\\s+/)[0])",
         arg=list(FINAL_WORDS),
     )
-    server.wait_no_jobs()
+    wait_no_jobs(server)
     page.wait_for_function("() => !document.querySelector('#train-button').disabled")
     wait_quiet(page, LOSS, "x")
 
@@ -87,7 +93,7 @@ def phases(page, first: FirstPoint) -> dict[str, float] | None:
     return {name: b - a for name, a, b in zip(PHASES, marks, marks[1:])}
 
 
-def stream_and_sample_job(page, server: AppServer, seconds: float) -> float:
+def stream_and_sample_job(page, server: AppProcess, seconds: float) -> float:
     """Let a long run stream for `seconds`; return the job process's peak RSS seen (MB)."""
     page.click("#train-button")
     page.wait_for_function("() => /^Running — epoch/.test(document.querySelector('#status').textContent.trim())")
@@ -107,7 +113,7 @@ def progress_response_bytes(page) -> list[int]:
     return [e["bytes"] for e in fetch_log(page) if e["poll"] and e.get("progress") and e.get("bytes")]
 
 
-def click_to_done(page, server: AppServer, timeout_s: float) -> tuple[float, float]:
+def click_to_done(page, server: AppProcess, timeout_s: float) -> tuple[float, float]:
     """Press Train on a freshly opened page: (seconds until the status says Done, the job's own
     training seconds as its status line reports them).
 
@@ -118,6 +124,6 @@ def click_to_done(page, server: AppServer, timeout_s: float) -> tuple[float, flo
     reported = re.search(r"epochs in ([0-9.]+) s", status)
     if reported is None:
         raise RuntimeError(f"the Done status does not say how long training took: {status!r}")
-    server.wait_no_jobs()
+    wait_no_jobs(server)
     wait_quiet(page, LOSS, "x")
     return (probe["seen"] - probe["clicked"]) / 1000, float(reported.group(1))

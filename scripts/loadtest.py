@@ -1,9 +1,11 @@
 """A bounded load test on loopback: simulated users train and use the gallery, then it stops.
 
-    python scripts/loadtest.py                       # 20 users, 60 s, against its own `python app.py`
-    python scripts/loadtest.py --users 5 --seconds 10 --json out.json
-    python scripts/loadtest.py --gunicorn 4          # its own `gunicorn -w 4 app:server`
-    python scripts/loadtest.py --url http://127.0.0.1:8050   # a server that is already running
+    python -m scripts.loadtest                       # 20 users, 60 s, against its own `python app.py`
+    python -m scripts.loadtest --users 5 --seconds 10 --json out.json
+    python -m scripts.loadtest --gunicorn 4          # its own `gunicorn -w 4 app:server`
+    python -m scripts.loadtest --url http://127.0.0.1:8050   # a server that is already running
+
+(from the repository root, with the app's venv).
 
 Each user is a thread that loads the training page and the gallery (one page load each, like a
 browser tab), then until the time is up: presses Train on a short run and follows it exactly as
@@ -31,10 +33,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
-
-from reliability_support import AppProcess, DashTab, ServerGone  # noqa: E402
+from harness.app_process import AppProcess
+from harness.dash_client import DashTab, ServerGone
 
 BUSY = "the server is busy"  # how a run refused by the cap on concurrent runs ends
 GALLERY = {  # a few registry functions and the parameters a slider drag moves
@@ -121,7 +121,7 @@ def user(url: str, deadline: float, stats: Stats, seed: int, run_timeout: float)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--run-timeout", type=float, default=30.0,
@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.stop()
             server_errors = exceptions_in(server.log_text())
+            server.close()  # its temporary directory
 
     summary = summarize(stats, args, url, elapsed)
     summary["server_exceptions"] = Counter(server_errors).most_common(8)

@@ -1,13 +1,13 @@
 """Measure what docs/scaling.md needs: loopback only, bounded, stops everything it starts.
 
-    python scripts/scaling_bench.py epochs   # seconds per epoch at the work budget's corners
-    python scripts/scaling_bench.py jobs     # short training jobs per second per Celery worker core
-    python scripts/scaling_bench.py polls    # progress polls per second one gunicorn worker serves
-    python scripts/scaling_bench.py all
+    python -m scripts.scaling_bench epochs   # seconds per epoch at the work budget's corners
+    python -m scripts.scaling_bench jobs     # short training jobs per second per Celery worker core
+    python -m scripts.scaling_bench polls    # progress polls per second one gunicorn worker serves
+    python -m scripts.scaling_bench all
 
 `jobs` and `polls` start their own redis-server (Debian's, on a free loopback port, nothing on
-disk), Celery worker and gunicorn from the venv, with the process helpers of tests/conftest.py,
-and stop them (their whole process groups) when done or interrupted. `polls` captures one real
+disk), Celery worker and gunicorn from the venv, with the harness's process classes
+(harness/services.py, harness/app_process.py), and stop them (their whole process groups) when done or interrupted. `polls` captures one real
 progress poll from headless Chromium, then replays it.
 """
 
@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -25,18 +24,11 @@ import uuid
 from pathlib import Path
 from urllib.request import ProxyHandler, Request, build_opener
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from conftest import (  # noqa: E402 - the tests' process helpers, one copy
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CeleryWorker,
-    GunicornServer,
-    RedisServer,
-    free_port,
-    scaleout_env,
-)
+from harness.app_process import AppProcess, app_env
+from harness.browser import launch
+from harness.process import REPO_ROOT as REPO
+from harness.process import free_port
+from harness.services import CeleryWorker, RedisServer
 
 HTTP = build_opener(ProxyHandler({}))
 
@@ -100,7 +92,7 @@ def jobs_per_second(args) -> dict:
     results = {}
     with Stack() as stack:
         redis_server = stack.start(RedisServer(free_port(), stack.dir / "redis.log"))
-        env = scaleout_env(stack.dir, redis_server.url)
+        env = app_env(stack.dir, redis_server.url)
         os.environ.update({k: env[k] for k in ("DASH_JOBS", "REDIS_URL", "DASH_CACHE_DIR")})
         import app  # the app's own Celery task, as the worker registers it
 
@@ -152,7 +144,7 @@ def capture_poll(url: str) -> tuple[str, bytes, dict]:
 
     captured = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         try:
             page = browser.new_page()
 
@@ -184,10 +176,10 @@ def polls_per_second(args) -> dict:
     results = {}
     with Stack() as stack:
         redis_server = stack.start(RedisServer(free_port(), stack.dir / "redis.log"))
-        env = scaleout_env(stack.dir, redis_server.url)
         worker = stack.start(CeleryWorker(redis_server.url, stack.dir, stack.dir / "worker.log", "benchpoll",
                                           concurrency=1))
-        server = stack.start(GunicornServer(free_port(), env, stack.dir / "gunicorn.log", workers=1))
+        server = stack.start(AppProcess(stack.dir, gunicorn_workers=1, cache_dir=stack.dir,
+                                        redis_url=redis_server.url))
         poll_url, body, headers = capture_poll(server.url)
         client = redis.Redis.from_url(redis_server.url)
         time.sleep(1)
@@ -245,7 +237,7 @@ def polls_per_second(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m scripts.scaling_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["epochs", "jobs", "polls", "all"])
     parser.add_argument("--jobs", type=int, default=200, help="jobs per measurement (jobs)")
     parser.add_argument("--epochs", type=int, default=100, help="epochs per job (jobs)")

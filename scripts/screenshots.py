@@ -1,16 +1,15 @@
-"""Take the README's screenshots from the running app: `python scripts/screenshots.py [URL]`.
+"""Take the README's screenshots from the running app: `python -m scripts.screenshots [URL]`
+(from the repository root).
 
 Needs the app running (python app.py) and Debian's chromium; writes docs/screenshots/*.png.
 """
 
 import sys
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-from bench.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from harness.browser import launch
+from harness.process import REPO_ROOT
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8050"
 OUT = REPO_ROOT / "docs" / "screenshots"
@@ -19,7 +18,7 @@ OUT = REPO_ROOT / "docs" / "screenshots"
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{BASE}/?approach=manual&seed=3&epochs=1000")
         page.click("#train-button")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+
 import pytest
 
-from bench.server import REPO_ROOT
+from harness.process import REPO_ROOT
 
 
 @pytest.mark.browser

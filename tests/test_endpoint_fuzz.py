@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from reliability_support import body_problems, split_output
+from harness.dash_client import body_problems, split_output
 
 UPDATE_URL = "/_dash-update-component"
 REQUEST_TIME_LIMIT = 5.0  # seconds one post may take in-process

@@ -1,9 +1,9 @@
 """Faults, restarts and resource counts, against the real app in its own processes.
 
-Each server here is `python app.py` started by this module (through
-`tests/reliability_harness.py`, which can inject faults from outside the app), in its own process
-group, on a free loopback port, with a fresh job cache; the tests drive it over HTTP exactly as the
-renderer does (`reliability_support.DashTab`), and two of them in Chromium (marked `browser`).
+Each server here is `python app.py` started by this module (`harness.app_process.AppProcess`;
+with faults, `python -m harness.faulty_app`, which injects them from outside the app), in its own
+process group, on a free loopback port, with a fresh job cache; the tests drive it over HTTP exactly
+as the renderer does (`harness.dash_client.DashTab`), and one of them in Chromium (marked `browser`).
 
 Measured here, and written to the table in docs/reliability.md:
 - a job killed from outside, or raising, ends Failed with a reason within seconds; the next run works;
@@ -33,15 +33,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from reliability_support import (
-    LONG_RUN,
-    SHORT_RUN,
-    AppProcess,
-    DashTab,
-    ServerGone,
-    http_session,
-    split_output,
-)
+from harness.app_process import AppProcess
+from harness.dash_client import LONG_RUN, SHORT_RUN, DashTab, ServerGone, http_session, split_output
 
 RAISE_SEED = 13  # the harness makes training raise for this seed
 FAIL_WRITE_SEED = 14  # ... and the job's outcome write raise for this one
@@ -596,6 +589,7 @@ def test_hundreds_of_runs_keep_the_cache_bounded(tmp_path_factory):
 
 
 @pytest.mark.browser
+@pytest.mark.console_errors_expected(reason="it restarts the server mid-run: the page's requests fail while it is down")
 def test_in_the_browser_a_killed_job_and_a_restart_both_say_failed(restartable, new_page):
     from conftest import wait_status
 

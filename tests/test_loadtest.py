@@ -1,4 +1,4 @@
-"""Smoke tests of the load test (`scripts/loadtest.py`): it stops by itself and reports, and with a
+"""Smoke tests of the load test (`python -m scripts.loadtest`): it stops by itself and reports, and with a
 few users for a few seconds it sees no error. The full run (20 users, 60 s) is in
 docs/reliability.md."""
 
@@ -10,15 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "loadtest.py"
+from harness.process import REPO_ROOT
 
 
 def run_loadtest(tmp_path: Path, *args: str, limit: float) -> tuple[dict, float, str]:
     out = tmp_path / "load.json"
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--json", str(out)],
-                          capture_output=True, text=True, timeout=limit)
+    proc = subprocess.run([sys.executable, "-m", "scripts.loadtest", *args, "--json", str(out)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=limit)
     elapsed = time.monotonic() - started
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     return json.loads(out.read_text()), elapsed, proc.stdout

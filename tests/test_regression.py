@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn, optim
 
 from core.regression import (
     PROGRESS_LOSS_POINTS,
@@ -15,55 +14,18 @@ from core.regression import (
     train,
 )
 from core.training_config import TrainingConfig
+from harness.tutorial import LOOPS
 
 
-def seed_manual(seed, epochs, lr=0.01):
-    """The tutorial's first approach, transcribed (plus torch.manual_seed for repeatability)."""
-    torch.manual_seed(seed)
-    weight_true = torch.Tensor([1, 5, 7])  # y = 1 + 5a + 7b
-    X = torch.cat([torch.ones(100, 1), torch.randn(100, 2)], 1)
-    y = torch.mv(X, weight_true) + torch.randn(100)
-    weight = torch.randn(3, requires_grad=True)
-    losses = []
-    for epoch in range(epochs):
-        weight.grad = None
-        y_pred = torch.mv(X, weight)
-        loss = torch.mean((y - y_pred) ** 2)
-        loss.backward()
-        weight.data = weight.data - lr * weight.grad.data
-        losses.append(loss.item())
-    return losses, weight.detach().numpy()
-
-
-def seed_module(seed, epochs, lr=0.01):
-    """The tutorial's second approach, transcribed."""
-    torch.manual_seed(seed)
-    weight_true = torch.Tensor([1, 5, 7])
-    X = torch.cat([torch.ones(100, 1), torch.randn(100, 2)], 1)
-    y = torch.mv(X, weight_true) + torch.randn(100)
-    net = nn.Linear(in_features=3, out_features=1, bias=False)
-    optimizer = optim.SGD(net.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
-    losses = []
-    for epoch in range(epochs):
-        optimizer.zero_grad()
-        y_pred = net(X)
-        loss = loss_fn(y_pred.view_as(y), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses, net.weight.detach().numpy()[0]
-
-
-@pytest.mark.parametrize("approach, transcription", [("manual", seed_manual), ("module", seed_module)])
+@pytest.mark.parametrize("approach", ["manual", "module"])
 @pytest.mark.parametrize("seed", [0, 3, 2024])
-def test_reproduces_the_seed_script_exactly(approach, transcription, seed):
+def test_reproduces_the_seed_script_exactly(approach, seed):
     result = train(TrainingConfig(approach=approach, seed=seed, epochs=1000))
-    losses, weights = transcription(seed, 1000)
+    tutorial = LOOPS[approach](seed=seed, epochs=1000)  # the tutorial's loop, with torch.manual_seed
     assert result.status == "Done"
-    assert result.losses.tolist() == losses  # bit for bit, every epoch
-    np.testing.assert_array_equal(result.weights[-1], weights)
-    np.testing.assert_array_equal(result.learned_weights, weights)
+    assert result.losses.tolist() == tutorial.losses  # bit for bit, every epoch
+    np.testing.assert_array_equal(result.weights[-1], tutorial.weights)
+    np.testing.assert_array_equal(result.learned_weights, tutorial.weights)
 
 
 def test_both_approaches_start_from_the_same_data_but_their_own_initial_weights():

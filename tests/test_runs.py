@@ -14,6 +14,7 @@ from dash import no_update
 from components import run_panel, runs, training
 from components.jobs import backends, settings
 from core.run_status import reason_text, status_line
+from harness.process import REPO_ROOT
 
 CONTROLS = {"approach": "manual", "lr": 0.01, "epochs": 1000, "samples": 100, "noise": 1.0, "seed": 3,
             "true_weights": [1, 5, 7]}
@@ -294,7 +295,7 @@ def test_a_job_is_forked_with_torch_dynamo_already_imported(tmp_path):
     background (so the server answers sooner) and every fork waits for that, so no job pays it.
     In a fresh interpreter: this test process may have imported torch._dynamo itself."""
     env = {**os.environ, "DASH_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-c", FORK_CHECK], cwd=os.path.dirname(os.path.dirname(__file__)),
+    done = subprocess.run([sys.executable, "-c", FORK_CHECK], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "0", "the job was forked before torch._dynamo was imported"

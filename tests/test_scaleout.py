@@ -24,10 +24,11 @@ import torch
 
 from components import runs, training
 from components.jobs import backends, settings
-from conftest import free_port, graph_trace, status_text, wait_graph, wait_status
+from conftest import graph_trace, status_text, wait_graph, wait_status
 from core.regression import train
 from core.run_status import reason_text, status_line
 from core.training_config import FIELDS, WORK_BUDGET, TrainingConfig
+from harness.process import free_port
 
 torch.set_num_threads(1)  # the expected weights are computed here as the jobs compute them
 

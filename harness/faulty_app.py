@@ -1,5 +1,6 @@
-"""`python tests/reliability_harness.py` runs `app.py` exactly as `python app.py` does, with
-faults injected from outside the app's code when the tests ask for them (environment):
+"""`python -m harness.faulty_app` (from the repository root) runs `app.py` exactly as
+`python app.py` does, with faults injected from outside the app's code when the tests ask for
+them (environment; `harness.app_process.AppProcess(faults={...})` sets these):
 
 - RELIABILITY_RAISE_SEED=N: training a run with seed N raises RuntimeError inside the job
   (inside `core.regression.train`, i.e. where a bug or an out-of-memory error would surface).
@@ -16,12 +17,8 @@ from __future__ import annotations
 
 import os
 import runpy
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-os.chdir(REPO_ROOT)
+from harness.process import REPO_ROOT
 
 
 def _install_faults() -> None:
@@ -57,5 +54,6 @@ def _install_faults() -> None:
 
 
 if __name__ == "__main__":
+    os.chdir(REPO_ROOT)
     _install_faults()
     runpy.run_path(str(REPO_ROOT / "app.py"), run_name="__main__")

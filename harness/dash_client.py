@@ -1,42 +1,30 @@
-"""Support for the reliability tests and the load test: the app as a restartable process, and a
-client that speaks Dash's callback protocol over HTTP the way the renderer does.
+"""A client that speaks Dash's callback protocol over HTTP the way the renderer does, and the
+checks every reply gets (moved here as it was from tests/reliability_support.py).
 
-- `AppProcess`: `python app.py` (through `tests/reliability_harness.py`, which can inject faults
-  from outside the app) on a free loopback port, in its own process group, with its own job cache;
-  `restart()`, `kill_server_only()`, and the counts the fault tests compare: live job processes,
-  zombies, the server's open file descriptors, the cache directory's size.
 - `DashTab`: one page load. It reads the page's signed `end_id`, finds callbacks in
   `/_dash-dependencies`, and `train()` drives a run like the browser: Train → the background
   job's first post → polls every `interval` ms (with the signed cacheKey/job) → the watchdog tick
   every second → the running-off updates → `settle_status` → `show_result`. `draw()` is the
   gallery's redraw. Every reply is checked: a 5xx, a body that is not strict JSON or that holds a
   traceback is recorded in `tab.problems`.
+- `strict_json_loads`, `body_problems`, `split_output`, `http_session`, `last_beat_age`.
 
-Both the pytest files (`test_faults.py`, `test_endpoint_fuzz.py`, `test_loadtest.py`) and
-`scripts/loadtest.py` use it.
+Used by tests/test_faults.py, tests/test_endpoint_fuzz.py and scripts/loadtest.py (through
+tests/test_loadtest.py too); the app itself runs as `harness.app_process.AppProcess`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import psutil
 import requests
-from bench.server import REPO_ROOT, free_port, live_children, running  # shared with bench/
 
-HARNESS = Path(__file__).resolve().parent / "reliability_harness.py"
-STARTUP_TIMEOUT = 60.0
 UPDATE_URL = "/_dash-update-component"
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Werkzeug Debugger")
 
@@ -99,201 +87,13 @@ def body_problems(status: int, body: bytes, content_type: str = "") -> list[str]
 
 
 # ---------------------------------------------------------------------------------------------
-# The app as a process
+# HTTP
 
 
 def http_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # 127.0.0.1 directly, whatever *_proxy says
     return session
-
-
-class AppProcess:
-    """`python app.py` on 127.0.0.1:`port` in its own process group (so the server and its jobs
-    can be stopped together, like a service manager or Ctrl-C does), with `cache_dir` as its job
-    cache. `faults` go to `tests/reliability_harness.py` (see there)."""
-
-    def __init__(self, workdir: Path | None = None, *, port: int | None = None,
-                 faults: dict[str, str] | None = None, env: dict[str, str] | None = None,
-                 gunicorn_workers: int = 0):
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="reliability-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.cache_dir = self.workdir / "cache"
-        self.log_path = self.workdir / "server.log"
-        self.faults = dict(faults or {})
-        self.extra_env = dict(env or {})
-        self.gunicorn_workers = gunicorn_workers  # > 0: `gunicorn -w N app:server` instead of app.py
-        self.popen: subprocess.Popen | None = None
-        self.process: psutil.Process | None = None
-        self.pgid: int | None = None
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> float:
-        """Start and wait until GET / answers 200; return the seconds that took."""
-        env = {**os.environ, "PORT": str(self.port), "DASH_CACHE_DIR": str(self.cache_dir),
-               "PYTHONUNBUFFERED": "1", **self.extra_env}
-        env.pop("DASH_DEBUG", None)
-        if "HOST" not in self.extra_env:
-            env.pop("HOST", None)  # the app's own default must be loopback
-        for key, value in self.faults.items():
-            env[f"RELIABILITY_{key.upper()}"] = str(value)
-        started = time.monotonic()
-        with open(self.log_path, "ab") as log:
-            command = [sys.executable, str(HARNESS)]
-            if self.gunicorn_workers:
-                command = [sys.executable, "-m", "gunicorn", "-w", str(self.gunicorn_workers),
-                           "-b", f"127.0.0.1:{self.port}", "app:server"]
-            self.popen = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        self.process = psutil.Process(self.popen.pid)
-        self.pgid = self.popen.pid
-        session = http_session()
-        while True:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"app.py exited ({self.popen.returncode}):\n{self.log_tail()}")
-            try:
-                if session.get(self.url + "/", timeout=2).status_code == 200:
-                    return time.monotonic() - started
-            except requests.RequestException:
-                pass
-            if time.monotonic() - started > STARTUP_TIMEOUT:
-                self.stop()
-                raise RuntimeError(f"app.py did not answer within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.1)
-
-    @property
-    def pid(self) -> int | None:
-        return self.popen.pid if self.popen else None
-
-    def is_running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-        """Signal the whole process group (server and jobs), then SIGKILL what is left."""
-        if self.popen is None:
-            return
-        members = self._group_members()
-        self._signal_group(sig)
-        _, alive = psutil.wait_procs(members, timeout=timeout)
-        if alive or self.popen.poll() is None:
-            self._signal_group(signal.SIGKILL)
-            psutil.wait_procs(alive, timeout=timeout)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(timeout=timeout)
-
-    def kill_server_only(self) -> list[psutil.Process]:
-        """SIGKILL the server process alone (a crash); return its jobs, which outlive it."""
-        orphans = self.job_processes()
-        self.popen.kill()
-        self.popen.wait(timeout=10)
-        return orphans
-
-    def restart(self, sig: int = signal.SIGTERM) -> float:
-        """Stop the server and its jobs, then start again on the same port and cache."""
-        self.stop(sig)
-        return self.start()
-
-    def _signal_group(self, sig: int) -> None:
-        if self.pgid is None:
-            return
-        try:
-            os.killpg(self.pgid, sig)
-        except ProcessLookupError:
-            pass
-
-    def _group_members(self) -> list[psutil.Process]:
-        members = []
-        for proc in psutil.process_iter(["pid"]):
-            try:
-                if os.getpgid(proc.pid) == self.pgid:
-                    members.append(proc)
-            except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
-                pass
-        return members
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    # -- what the fault tests count --------------------------------------------------------------
-
-    def _children(self) -> list[psutil.Process]:
-        try:
-            return self.process.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-
-    def job_processes(self) -> list[psutil.Process]:
-        """Live (non-zombie) descendants of the server: its background jobs."""
-        return live_children(self.process, recursive=True)
-
-    def zombies(self) -> list[psutil.Process]:
-        dead = []
-        for child in self._children():
-            try:
-                if child.status() == psutil.STATUS_ZOMBIE:
-                    dead.append(child)
-            except psutil.NoSuchProcess:
-                pass
-        return dead
-
-    def group_processes(self) -> list[psutil.Process]:
-        """Every live process of the group, orphans included (they leave the server's tree)."""
-        return running(self._group_members())
-
-    def num_fds(self) -> int:
-        return self.process.num_fds()
-
-    def num_threads(self) -> int:
-        return self.process.num_threads()
-
-    def cache_size(self) -> tuple[int, int]:
-        """(bytes, files) under the job cache directory."""
-        total = files = 0
-        for root, _dirs, names in os.walk(self.cache_dir):
-            for name in names:
-                try:
-                    total += os.stat(os.path.join(root, name)).st_size
-                    files += 1
-                except FileNotFoundError:
-                    pass
-        return total, files
-
-    def listening_addresses(self) -> list[tuple[str, int]]:
-        return [(c.laddr.ip, c.laddr.port) for c in self.process.net_connections(kind="inet")
-                if c.status == psutil.CONN_LISTEN]
-
-    def wait_no_jobs(self, timeout: float = 10.0) -> list[psutil.Process]:
-        deadline = time.monotonic() + timeout
-        while True:
-            live = self.job_processes()
-            if not live or time.monotonic() > deadline:
-                return live
-            time.sleep(0.05)
-
-    def wait_jobs(self, timeout: float = 10.0) -> list[psutil.Process]:
-        deadline = time.monotonic() + timeout
-        while True:
-            live = self.job_processes()
-            if live or time.monotonic() > deadline:
-                return live
-            time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------------------------
