@@ -11,7 +11,7 @@ from __future__ import annotations
 from harness import browser as harness_browser
 
 # Logs every callback request Dash makes (it uses window.fetch): when it was sent, when its
-# response arrived, its size, and whether it is a background job's poll carrying progress.
+# response arrived, its size, which inputs fired it, and whether it carried a curve update.
 FETCH_LOG_JS = """
 (() => {
     const originalFetch = window.fetch;
@@ -19,15 +19,20 @@ FETCH_LOG_JS = """
     window.fetch = function (input, init) {
         const url = typeof input === "string" ? input : input.url;
         if (!url.includes("_dash-update-component")) return originalFetch.apply(this, arguments);
-        let output = "";
-        try { output = JSON.parse(init.body).output || ""; } catch (e) {}
-        const entry = {sent: performance.now(), poll: url.includes("cacheKey="), output: output};
+        let output = "", changed = [];
+        try {
+            const body = JSON.parse(init.body);
+            output = body.output || "";
+            changed = body.changedPropIds || [];
+        } catch (e) {}
+        const entry = {sent: performance.now(), job_poll: url.includes("cacheKey="), output: output,
+                       changed: changed};
         log.push(entry);
         return originalFetch.apply(this, arguments).then((response) => {
             entry.received = performance.now();
             response.clone().text().then((text) => {
                 entry.bytes = new TextEncoder().encode(text).length;
-                entry.progress = text.includes('"progress":');
+                entry.progress = text.includes('"loss-graph"');
             });
             return response;
         });

@@ -118,4 +118,4 @@ def update_cost_table(costs) -> str:
     rows = [[f"{c.epochs:,}", number(c.snapshot_ms), number(c.serialise_ms), number(c.json_bytes / 1000)]
             for c in costs]
     return markdown_table(["epochs so far", "snapshot ms (median)",
-                           "progress_outputs + JSON ms (median)", "JSON KB"], rows)
+                           "drawing + JSON ms (median)", "JSON KB"], rows)

@@ -3,7 +3,8 @@
 - time per epoch of `core.regression.train` against the seed's loop (`harness.tutorial`) on the
   same data (so the ratio is the app's overhead per epoch, whatever the machine's speed);
 - peak memory of a training job, in a forked child as the app's jobs are forked from the server;
-- the cost of one streamed update (snapshot, progress outputs, Dash's JSON) as epochs grow.
+- the cost of one streamed update (snapshot in the job; the page's drawing of it and Dash's JSON
+  in the server's poll) as epochs grow.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from plotly.io.json import to_json_plotly  # what Dash serialises callback responses with
 
-from components.training import POLL_MS, progress_outputs
+from components import runs
+from components.training import draw_run
 from core.regression import snapshot, train
+from core.run_status import running_line
 from core.training_config import TRUE_WEIGHTS, WORK_BUDGET, TrainingConfig
 from harness.tutorial import manual_loop
 
@@ -41,7 +44,7 @@ def trainer_seconds(samples: int, epochs: int) -> float:
     """`train` as a job runs it: progress snapshots at the app's pace, to a receiver that drops them."""
     started = time.perf_counter()
     train(trainer_config(samples, epochs), on_progress=lambda _progress: None,
-          progress_interval=POLL_MS / 1000)
+          progress_interval=runs.REPORT_INTERVAL)
     return time.perf_counter() - started
 
 
@@ -85,7 +88,7 @@ def _peak_rss_mb() -> float:
 def _job_child(connection, samples: int, epochs: int) -> None:
     if epochs:
         train(trainer_config(samples, epochs), on_progress=lambda _progress: None,
-              progress_interval=POLL_MS / 1000)
+              progress_interval=runs.REPORT_INTERVAL)
     connection.send(_peak_rss_mb())
     connection.close()
 
@@ -127,7 +130,7 @@ def synthetic_history(epochs: int) -> tuple[np.ndarray, np.ndarray]:
 class UpdateCost:
     epochs: int
     snapshot_ms: float  # median: thinning the curve so far (in the job)
-    serialise_ms: float  # median: progress_outputs + Dash's JSON
+    serialise_ms: float  # median: the page's drawing of it (draw_run) + Dash's JSON
     json_bytes: int
 
 
@@ -139,7 +142,9 @@ def update_cost(epochs: int, reps: int) -> UpdateCost:
         t0 = time.perf_counter()
         progress = snapshot(losses, weights, epochs, 1.0)
         t1 = time.perf_counter()
-        body = to_json_plotly(progress_outputs(progress, TRUE_WEIGHTS))
+        shown = {**progress.__dict__, "config": {"true_weights": list(TRUE_WEIGHTS), "seed": SEED}}
+        view = runs.RunView("bench", "Running", running_line(shown), progress=shown)
+        body = to_json_plotly(draw_run(view, fresh=False))
         t2 = time.perf_counter()
         snapshot_s.append(t1 - t0)
         serialise_s.append(t2 - t1)

@@ -13,13 +13,11 @@ LONG_RUN = "?approach=manual&epochs=1000000&samples=100&seed=1"  # streams for m
 LOSS = "#loss-graph"
 FINAL_WORDS = ("Done", "Cancelled", "Diverged", "Failed", "Invalid")
 
-# The round trips between the click and the first point, in order (see `phases`).
+# Between the click and the first point, in order (see `phases`): the page's run callback
+# validates the settings, computes the first epoch and answers with the first point.
 PHASES = (
-    "click → start_run request sent (browser)",
-    "start_run round trip (server validates, ids the run)",
-    "→ job request sent (browser applies start_run)",
-    "job request round trip (server forks the job)",
-    "→ first progress response (poll interval, job's first report)",
+    "click → Train request sent (browser)",
+    "Train round trip (server validates, computes the first epoch)",
     "→ curve drawn (browser parses, patches, Plotly redraws)",
 )
 
@@ -31,6 +29,10 @@ def wait_no_jobs(server: AppProcess, timeout: float = 15.0) -> None:
 
 
 def open_training(page, server: AppProcess, query: str) -> None:
+    """The page opened fresh from a URL, as in a new tab: the tab's last run (which a reload would
+    show again) is forgotten first."""
+    if page.url.startswith(server.url):
+        page.evaluate("() => window.sessionStorage.clear()")
     page.goto(f"{server.url}/{query}")
     page.wait_for_selector(f"{LOSS} .js-plotly-plot")
     page.wait_for_function("() => (document.querySelector('#status').textContent || '').startsWith('Ready')")
@@ -77,19 +79,12 @@ def stop_run(page, server: AppProcess) -> None:
 
 
 def phases(page, first: FirstPoint) -> dict[str, float] | None:
-    """Milliseconds of each phase from the page's fetch log; None if a request is missing.
-
-    The drawn update came with the last poll response received before the curve changed.
-    """
+    """Milliseconds of each phase from the page's fetch log; None if a request is missing."""
     after = [e for e in fetch_log(page) if first.clicked <= e["sent"] and e.get("received")]
-    start = next((e for e in after if "run-request.data" in e["output"]), None)
-    job = next((e for e in after if not e["poll"] and "run-result.data" in e["output"]), None)
-    polls = [e for e in after if e["poll"] and e["received"] <= first.seen]
-    if not (start and job and polls):
+    start = next((e for e in after if "train-button.n_clicks" in e["changed"]), None)
+    if start is None:
         return None
-    progress = polls[-1]
-    marks = [first.clicked, start["sent"], start["received"], job["sent"], job["received"],
-             progress["received"], first.seen]
+    marks = [first.clicked, start["sent"], start["received"], first.seen]
     return {name: b - a for name, a, b in zip(PHASES, marks, marks[1:])}
 
 
@@ -109,8 +104,9 @@ def stream_and_sample_job(page, server: AppProcess, seconds: float) -> float:
 
 
 def progress_response_bytes(page) -> list[int]:
-    """Sizes of every poll response that carried progress, as the browser received them."""
-    return [e["bytes"] for e in fetch_log(page) if e["poll"] and e.get("progress") and e.get("bytes")]
+    """Sizes of every poll response that carried a curve update, as the browser received them."""
+    return [e["bytes"] for e in fetch_log(page)
+            if "run-poll.data" in e["changed"] and e.get("progress") and e.get("bytes")]
 
 
 def click_to_done(page, server: AppProcess, timeout_s: float) -> tuple[float, float]:

@@ -61,7 +61,8 @@ def serve_loss_figure(
     `current` and each overlay hold `epochs` and `losses` lists, overlays also a `label`.
     """
     current = current or {}
-    data = [line(current.get("epochs", []), current.get("losses", []), CURRENT_RUN, COLORS[0], width=2.5)]
+    data = [line(current.get("epochs", []), current.get("losses", []), current.get("label", CURRENT_RUN),
+                 COLORS[0], width=2.5)]
     others = [o for o in overlays if isinstance(o, Mapping) and o.get("run_id") != current.get("run_id")]
     for i, overlay in enumerate(others):
         data.append(line(overlay.get("epochs", []), overlay.get("losses", []),
@@ -72,11 +73,13 @@ def serve_loss_figure(
     return dict(data=data, layout=layout)
 
 
-def loss_curve_patch(epochs: list, losses: list) -> Patch:
-    """The current run's loss curve, leaving earlier runs' overlays and the axes alone."""
+def loss_curve_patch(epochs: list, losses: list, name: str = CURRENT_RUN) -> Patch:
+    """The current run's loss curve (named after the run once it ended), leaving earlier runs'
+    overlays and the axes alone."""
     patch = Patch()
     patch["data"][LOSS_TRACE]["x"] = epochs
     patch["data"][LOSS_TRACE]["y"] = losses
+    patch["data"][LOSS_TRACE]["name"] = name
     return patch
 
 

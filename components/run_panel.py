@@ -120,9 +120,8 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     except JobStoreUnavailable as exc:
         view = runs.RunView(run_id, "Failed", status_line(failed_record(
             run_id, {}, reason("lost_contact", detail=exc.detail()))))
-    if not view.ended and isinstance(job, dict) and job.get("run_id") == run_id and "status" in job \
-            and not job.get("recorded"):
-        view = runs.RunView(run_id, job["status"], status_line(job), record=job)  # its record was not stored
+    if _unrecorded_result(job, run_id) and (not view.ended or runs.only_presumed(view)):
+        view = runs.RunView(run_id, job["status"], status_line(job), record=job)
     if view.ended:
         backend.reap()
         out.update(status=view.line, views=page.draw(view, True), train_disabled=False, cancel_disabled=True,
@@ -143,6 +142,12 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
             out.update(bar=progress["epochs_done"], bar_max=progress["epochs_total"],
                        text=page.kind.describe_progress(progress))
     return out
+
+
+def _unrecorded_result(job: Any, run_id: str) -> bool:
+    """The job's own answer (through Dash) holds its record: it could not write it to the store.
+    It wins over what the page could only presume (no result seen: Failed)."""
+    return isinstance(job, dict) and job.get("run_id") == run_id and "status" in job and not job.get("recorded")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,10 +199,17 @@ def register(app, backend: JobBackend, page: RunPage) -> None:
         return runs.execute(backend, page.kind, request)
 
     # The next poll, POLL_MS after the last answer (see the module's docstring); no output:
-    # it sets `poll` itself when the time comes.
+    # it sets `poll` itself when the time comes. And when the job's own answer holds its record
+    # (it could not be stored), a poll at once, which reads it.
     app.clientside_callback(
         ClientsideFunction("runs", "pollAgain"),
         Input(ids.answered, "data"),
+        State(ids.poll, "id"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("runs", "jobAnswered"),
+        Input(ids.job, "data"),
         State(ids.poll, "id"),
         prevent_initial_call=True,
     )

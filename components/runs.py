@@ -36,6 +36,7 @@ from core.regression import StopTraining
 from core.run_record import failed_record
 from core.run_status import ENDED, FINISHED, Reason, queued_line, reason, running_line, status_line
 
+PRESUMED = ("no_result", "silent")  # the watchdog's verdicts: it saw no result, not a failure
 REPORT_INTERVAL = 0.1  # seconds between a job's progress reports at first (they slow down later)
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -46,7 +47,7 @@ class RunKind:
 
     name: str
     parse: Callable[..., Any]  # parse(raw, pick_seed=bool) -> a ParsedConfig (config or errors)
-    train: Callable[..., Any]  # train(config, on_progress, progress_interval) -> a result
+    train: Callable[..., Any]  # train(config, on_progress, progress_interval, should_stop) -> a result
     first_progress: Callable[[Any], Any]  # the run's first epoch as a progress snapshot
     make_record: Callable[[Any, str], dict]  # (result, run_id) -> the finished run's record
     describe_progress: Callable[[dict], str]  # the line under the progress bar while it runs
@@ -184,7 +185,8 @@ def execute(backend: JobBackend, kind: RunKind, request: Any) -> dict:
         records.publish(run_id, {**asdict(progress), "config": config_dict})
 
     try:
-        record = kind.make_record(kind.train(config, report, REPORT_INTERVAL), run_id)
+        result = kind.train(config, report, REPORT_INTERVAL, lambda: records.cancel_requested(run_id))
+        record = kind.make_record(result, run_id)
         if unwatched:
             record["reason"] = reason("unwatched", limit=UNWATCHED_LIMIT)
     except ServerGone:
@@ -307,7 +309,7 @@ def _verdict(backend: JobBackend, run_id: str, now: float) -> Reason | None:
             return None
         if backend.has_queue:
             return reason("never_started", limit=backend.queue_wait_limit)
-        return reason("silent", limit=SILENCE_LIMIT)
+        return reason("silent", limit=backend.queue_wait_limit)
     if backend.job_gone(_pid(started.get("job"))):
         return reason("no_result")
     if last is not None and now - last <= SILENCE_LIMIT:
@@ -318,6 +320,12 @@ def _verdict(backend: JobBackend, run_id: str, now: float) -> Reason | None:
 def _pid(job: Any) -> int | None:
     """An embedded job's handle is its process id (a Celery job's is a task id)."""
     return int(job) if isinstance(job, str) and job.isdigit() else None
+
+
+def only_presumed(view: RunView) -> bool:
+    """A Failed the watchdog wrote because it saw no result (not one the job itself recorded)."""
+    why = (view.record or {}).get("reason") or {}
+    return view.state == "Failed" and isinstance(why, dict) and why.get("code") in PRESUMED
 
 
 def cancel(backend: JobBackend, run_id: str) -> None:

@@ -139,7 +139,7 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
             return out
         learned = record.get("learned_weights")
         out.update(
-            loss=figures.loss_curve_patch(record["epochs"], record["losses"]),
+            loss=figures.loss_curve_patch(record["epochs"], record["losses"], record.get("label", "")),
             weights=figures.weights_curve_patch(record, record["config"]["true_weights"]),
             learned=format_weights(learned) if learned else f"— ({record['status'].lower()})",
             table=result_table(record),
@@ -166,7 +166,7 @@ def current_curve(backend: JobBackend, handle: Any, owner: str) -> dict | None:
         return None
     if view.record is not None:
         record = checked_record(view.record)
-        return {"epochs": record["epochs"], "losses": record["losses"]} if record else None
+        return {"epochs": record["epochs"], "losses": record["losses"], "label": record.get("label")} if record else None
     if view.progress:
         return {"epochs": view.progress["loss_epochs"], "losses": view.progress["losses"]}
     return None

@@ -147,17 +147,22 @@ def next_report_delay(base: float, elapsed: float, report_cost: float) -> float:
     return max(pace, report_cost / REPORT_COST_SHARE)
 
 
+STOP_CHECK_INTERVAL = 0.05  # seconds between two looks at `should_stop` (reports come slower)
+
+
 def train(
     config: TrainingConfig,
     on_progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.1,
+    should_stop: Callable[[], bool] | None = None,
 ) -> TrainingResult:
     """Run the configured approach, reporting progress at most every `progress_interval` s.
 
     The first epoch is reported at once so the curve appears without waiting an interval; see
     `next_report_delay` for how the pace slows down in long runs.
     Training stops at the first non-finite loss: the status is then "Diverged"; or when
-    `on_progress` raises StopTraining: "Cancelled".
+    `on_progress` raises StopTraining, or `should_stop()` (asked every STOP_CHECK_INTERVAL s
+    between reports, so a Cancel takes effect at once) says so: "Cancelled".
     """
     started = time.perf_counter()
     X, y, fit = prepare(config)
@@ -167,6 +172,7 @@ def train(
     weights = np.empty((config.epochs, 3), dtype=np.float32)
     status, diverged_at = "Done", None
     next_report = started  # report the first epoch immediately
+    next_stop_check = started
     done = 0
     for epoch in range(config.epochs):
         loss = step()
@@ -188,6 +194,11 @@ def train(
                 next_report = reported + next_report_delay(
                     progress_interval, reported - started, reported - now
                 )
+            elif should_stop is not None and now >= next_stop_check:
+                next_stop_check = now + STOP_CHECK_INTERVAL
+                if should_stop():
+                    status = "Cancelled"
+                    break
 
     result = TrainingResult(
         config=config,

@@ -2,10 +2,10 @@
 checks every reply gets (moved here as it was from tests/reliability_support.py).
 
 - `DashTab`: one page load. It reads the page's signed `end_id`, finds callbacks in
-  `/_dash-dependencies`, and `train()` drives a run like the browser: Train → the background
-  job's first post → polls every `interval` ms (with the signed cacheKey/job) → the watchdog tick
-  every second → the running-off updates → `settle_status` → `show_result`. `draw()` is the
-  gallery's redraw. Every reply is checked: a 5xx, a body that is not strict JSON or that holds a
+  `/_dash-dependencies`, and `train()` drives a run like the browser: Train (the page's run
+  callback) → the background job's first post → the run callback's poll chain (each answer says
+  when to ask again) → the watchdog tick every second → the background job's own polls (with the
+  signed cacheKey/job), until the page shows the run's end. `draw()` is the gallery's redraw. Every reply is checked: a 5xx, a body that is not strict JSON or that holds a
   traceback is recorded in `tab.problems`.
 - `strict_json_loads`, `body_problems`, `split_output`, `http_session`, `last_beat_age`.
 
@@ -28,7 +28,7 @@ import requests
 UPDATE_URL = "/_dash-update-component"
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Werkzeug Debugger")
 
-# The training page's controls, in the order of `components.training.CONTROL_STATES`.
+# The training page's controls (components.training.CONTROLS).
 CONTROL_IDS = ("approach", "lr", "epochs", "samples", "noise", "seed", "true-w0", "true-w1", "true-w2")
 SHORT_RUN = {"approach": "manual", "lr": 0.05, "epochs": 50, "samples": 100, "noise": 1.0, "seed": 1,
              "true_weights": [1, 5, 7]}
@@ -171,11 +171,12 @@ class DashTab:
         self.end_id = self.config.get("end_id")
         self.callbacks = self.http.get(self.base_url + "/_dash-dependencies", timeout=timeout).json()
         self.values: dict[str, Any] = {
-            "status.children": "Ready", "run-phase.data": "idle", "progress-bar.value": 0,
-            "run-request.data": None, "run-result.data": None, "cancelled-run.data": None,
+            "status.children": "Ready", "progress-bar.value": 0, "run-request.data": None,
+            "run-result.data": None, "run-handle.data": None, "watchdog.disabled": True,
             "train-button.n_clicks": 0, "cancel-button.n_clicks": 0, "watchdog.n_intervals": 0,
         }
-        self.job: str | None = None  # the signed job handle of the running background callback
+        self.job: str | None = None  # the signed handles of the running background job
+        self.cache_key: str | None = None
 
     # -- low level ----------------------------------------------------------------------------
 
@@ -245,6 +246,9 @@ class DashTab:
         return reply
 
     # -- the training page ----------------------------------------------------------------------
+    # The page's one run callback (`follow`: Train, Cancel, the poll chain, the watchdog tick,
+    # a page load) and the background job, driven as the renderer drives them
+    # (components/run_panel.py, assets/runs.js).
 
     def set_controls(self, config: dict) -> None:
         weights = config.get("true_weights", [1, 5, 7])
@@ -256,9 +260,31 @@ class DashTab:
     def _status(self) -> str:
         return str(self.values.get("status.children") or "")
 
+    def follow(self, trigger: str) -> Reply:
+        """The run callback, fired by `trigger` ("train-button.n_clicks", "run-poll.data", …)."""
+        return self.call("follow", self.find("status.children", "train-button"), [trigger])
+
+    def start(self, config: dict) -> dict | None:
+        """Press Train with `config`; the job request the page then hands to the background
+        callback, or None when nothing runs (Invalid, refused)."""
+        self.set_controls(config)
+        self.values["train-button.n_clicks"] += 1
+        before = self.values.get("run-request.data")
+        self.follow("train-button.n_clicks")
+        request = self.values.get("run-request.data")
+        return request if isinstance(request, dict) and request is not before else None
+
+    def launch(self, request: dict) -> Reply:
+        """The background job's first post (what the renderer sends when the request changes)."""
+        self.values["run-request.data"] = request
+        args = [("oldJob", self.job)] if self.job else []
+        reply = self.call("run_job", self.find("run-job.data", "run-request"), ["run-request.data"], args=args)
+        if reply.status == 200 and isinstance(reply.data, dict) and "job" in reply.data:
+            self.job, self.cache_key = reply.data["job"], reply.data["cacheKey"]
+        return reply
+
     def train(self, config: dict, *, cancel_when: Callable[[RunReport], bool] | None = None,
-              on_poll: Callable[[RunReport], None] | None = None, timeout: float = 60.0,
-              interval: float | None = None) -> RunReport:
+              on_poll: Callable[[RunReport], None] | None = None, timeout: float = 60.0) -> RunReport:
         """Press Train with `config` and follow the run until the page settles.
 
         `cancel_when(report)` is asked after each poll; True presses Cancel (once).
@@ -266,39 +292,28 @@ class DashTab:
         """
         started = time.monotonic()
         report = RunReport(status=self._status())
-        self.set_controls(config)
-        self.values["train-button.n_clicks"] += 1
-        start_cb = self.find("run-request.data", "train-button")
-        before = self.values.get("run-request.data")
-        self.call("start_run", start_cb, ["train-button.n_clicks"])
-        request = self.values.get("run-request.data")
+        request = self.start(config)
         report.status = self._status()
-        if request is before or not isinstance(request, dict):
+        if request is None:
             report.seconds = time.monotonic() - started
-            return report  # Invalid: nothing runs
+            return report  # Invalid or refused: nothing runs
         report.run_id = request.get("run_id")
-        run_cb = self.find("run-result.data", "run-request")
-        background = run_cb.get("background") or {}
-        interval = interval if interval is not None else background.get("interval", 500) / 1000
-        running = (run_cb.get("running") or {}).get("running", {})
-        running_off = (run_cb.get("running") or {}).get("runningOff", {})
-        args = [("oldJob", self.job)] if self.job else []
-        first = self.call("run_training", run_cb, ["run-request.data"], args=args)
-        if first.status != 200 or not isinstance(first.data, dict) or "job" not in first.data:
-            raise AssertionError(f"the background callback did not start: {first.status} {first.body[:300]!r}")
-        cache_key, self.job = first.data["cacheKey"], first.data["job"]
+        first = self.launch(request)
+        if first.status != 200 or self.job is None:
+            raise AssertionError(f"the background job did not start: {first.status} {first.body[:300]!r}")
         try:
             report.job_pid = int(self.job.split("~", 1)[0])
         except ValueError:
             pass
-        self.values.update(running)
-        self._settle()  # run-phase changed to "running": the renderer calls settle_status
-        watchdog_cb = self.find("watchdog.disabled", "watchdog")
-        poll_body = self.payload(run_cb, {}, ["run-request.data"])  # the renderer nulls inputs
-        cancelled = False
-        polling = True
+        job_cb = self.find("run-job.data", "run-request")
+        job_poll = self.payload(job_cb, {}, ["run-request.data"])  # the renderer nulls inputs
+        job_every = (job_cb.get("background") or {}).get("interval", 500) / 1000
+        next_job_poll = time.monotonic() + job_every
         next_tick = time.monotonic() + 1.0
+        next_poll = self._next_poll()
+        cancelled = False
         last_status = None
+        settled_at = None
         while True:
             now = time.monotonic()
             if now - started > timeout:
@@ -306,43 +321,43 @@ class DashTab:
             if self._status() != last_status:
                 last_status = self._status()
                 report.timeline.append((round(now - started, 3), last_status))
-            if not self.values.get("watchdog.disabled", True) and now >= next_tick:
-                next_tick = now + 1.0
-                self.values["watchdog.n_intervals"] += 1
-                try:
-                    self.call("watch_run", watchdog_cb, ["watchdog.n_intervals"])
-                except ServerGone:
-                    pass
-                if not polling and self.values.get("watchdog.disabled"):
-                    break  # the watchdog gave its verdict after the polls were lost
-            if not polling:
+            if self.values.get("run-answered.data") is None and self.values.get("watchdog.disabled", True) \
+                    and next_poll is None:
+                # The page shows the run's end. The renderer may still poll the job a little
+                # (its answer holds the record when the job could not store it): allow that.
+                settled_at = settled_at or now
+                if self.job is None or now - settled_at > 2 * job_every:
+                    break
+            shown = self.values.get("progress-bar.value")
+            try:
+                if next_poll is not None and now >= next_poll:
+                    self.values["run-poll.data"] = int(time.time() * 1000)
+                    reply = self.follow("run-poll.data")
+                    next_poll = self._next_poll() if reply.status == 200 else None  # a failed answer ends the chain
+                    report.polls += 1
+                elif not self.values.get("watchdog.disabled", True) and now >= next_tick:
+                    next_tick = now + 1.0
+                    self.values["watchdog.n_intervals"] += 1
+                    self.follow("watchdog.n_intervals")
+                    next_poll = next_poll if next_poll is not None else self._next_poll()
+                elif self.job is not None and now >= next_job_poll:
+                    next_job_poll = now + job_every
+                    reply = self.post("job poll", job_poll, args=[("cacheKey", self.cache_key), ("job", self.job)])
+                    if reply.status != 200 or "response" in (reply.data or {}):
+                        self.values.update(reply.updates())
+                        self.job = None  # the renderer's job chain ends
+                        answer = self.values.get("run-job.data")
+                        if isinstance(answer, dict) and answer.get("status") and not answer.get("recorded"):
+                            next_poll = time.monotonic()  # assets/runs.js jobAnswered
+                else:
+                    time.sleep(0.01)
+                    continue
+            except ServerGone:
+                next_poll = None  # the fetch fails; the watchdog interval keeps ticking
                 time.sleep(0.05)
                 continue
-            time.sleep(interval)
-            try:
-                reply = self.post("poll", poll_body, args=[("cacheKey", cache_key), ("job", self.job)])
-            except ServerGone:
-                polling = False  # the renderer's fetch fails: it stops polling this job
-                continue
-            report.polls += 1
-            if reply.status == 204:
-                self._finish(running_off)
-                break
-            if reply.status != 200:
-                polling = False  # a 4xx/5xx ends the renderer's poll chain too
-                self._finish(running_off)
-                break
-            data = reply.data or {}
-            if data.get("progress"):
+            if self.values.get("progress-bar.value") != shown:
                 report.progress_updates += 1
-                for key, value in data["progress"].items():
-                    comp, prop = key.rsplit(".", 1)
-                    if comp in ("status", "progress-bar"):  # the figures are patches: skip
-                        self.values[f"{comp}.{clean_prop(prop)}"] = value
-            if "response" in data:
-                self.values.update(reply.updates())
-                self._finish(running_off)
-                break
             if on_poll:
                 on_poll(report)
             if cancel_when and not cancelled and cancel_when(report):
@@ -354,32 +369,16 @@ class DashTab:
         report.timeline.append((round(report.seconds, 3), report.status))
         return report
 
+    def _next_poll(self) -> float | None:
+        answered = self.values.get("run-answered.data")
+        if not isinstance(answered, dict):
+            return None
+        return time.monotonic() + answered.get("wait_ms", 100) / 1000
+
     def cancel(self) -> None:
-        """Press Cancel: the app's request_cancel, Dash's cancel callback (with the signed job
-        handle) and the clientside note of which run was cancelled."""
+        """Press Cancel."""
         self.values["cancel-button.n_clicks"] += 1
-        request = self.values.get("run-request.data")
-        self.call("request_cancel", self.find_no_output("cancel-button"), ["cancel-button.n_clicks"])
-        self.call("cancel_job", self.find("cancel-button.id"), ["cancel-button.n_clicks"],
-                  args=[("cancelJob", self.job)] if self.job else [])
-        if isinstance(request, dict):
-            self.values["cancelled-run.data"] = request.get("run_id")
-
-    def _finish(self, running_off: dict) -> None:
-        self.job = None
-        result_before = self.values.get("run-result.data")
-        self.values.update(running_off)
-        self._settle()
-        result = self.values.get("run-result.data")
-        if result is not None and result is not result_before:
-            self.call("show_result", self.find("learned-weights.children", "run-result"),
-                      ["run-result.data"])
-
-    def _settle(self) -> None:
-        try:
-            self.call("settle_status", self.find("status.children", "run-phase"), ["run-phase.data"])
-        except ServerGone:
-            pass
+        self.follow("cancel-button.n_clicks")
 
     # -- the gallery ----------------------------------------------------------------------------
 

@@ -26,31 +26,31 @@ def _install_faults() -> None:
     fail_write_seed = os.environ.get("RELIABILITY_FAIL_WRITE_SEED")
     ttl = os.environ.get("RELIABILITY_TTL")
     if ttl:
-        from components import jobs
+        from components.jobs import dash_internals, records
 
-        jobs.OUTCOME_TTL = jobs.RESULT_TTL = float(ttl)
+        records.OUTCOME_TTL = dash_internals.RESULT_TTL = float(ttl)
     if raise_seed:
-        from components import training
+        from core import regression
 
-        real_train = training.train
+        real_train = regression.train  # before the app imports it
 
         def train(config, *args, **kwargs):
             if config.seed == int(raise_seed):
                 raise RuntimeError("injected fault: training raised")
             return real_train(config, *args, **kwargs)
 
-        training.train = train
+        regression.train = train
     if fail_write_seed:
-        from components import jobs
+        from components.jobs.records import RunRecords
 
-        real_write = jobs.Outcomes.write
+        real_finish = RunRecords.finish
 
-        def write(self, run_id, outcome, *args, **kwargs):
-            if f"(seed {int(fail_write_seed)})" in str(outcome.get("line", "")):
+        def finish(self, run_id, record, *args, **kwargs):
+            if (record.get("config") or {}).get("seed") == int(fail_write_seed):
                 raise OSError(28, "injected fault: no space left on device")
-            return real_write(self, run_id, outcome, *args, **kwargs)
+            return real_finish(self, run_id, record, *args, **kwargs)
 
-        jobs.Outcomes.write = write
+        RunRecords.finish = finish
 
 
 if __name__ == "__main__":

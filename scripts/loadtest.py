@@ -9,9 +9,9 @@
 
 Each user is a thread that loads the training page and the gallery (one page load each, like a
 browser tab), then until the time is up: presses Train on a short run and follows it exactly as
-the renderer does (the background callback's first post, a poll every 100 ms with the signed
-handles, the watchdog tick every second, settle_status, show_result), then drags through the
-gallery (4 redraws of random functions and parameters). Nothing new starts after `--seconds`; a
+the renderer does (the page's run callback, the background job's first post and its polls with
+the signed handles, the run callback's poll chain and its watchdog tick every second), then drags
+through the gallery (4 redraws of random functions and parameters). Nothing new starts after `--seconds`; a
 run still going gets up to `--run-timeout` seconds to settle, so the test always ends.
 
 It prints a Markdown table per request kind (count, errors, p50/p95/max latency in ms) and the
@@ -33,6 +33,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from core.approaches import APPROACHES
 from harness.app_process import AppProcess
 from harness.dash_client import DashTab, ServerGone
 
@@ -90,7 +91,7 @@ def user(url: str, deadline: float, stats: Stats, seed: int, run_timeout: float)
         stats.error("page", repr(exc))
         return
     while time.monotonic() < deadline:
-        config = {"approach": rng.choice(["manual", "module"]), "lr": rng.choice([0.01, 0.05, 0.1]),
+        config = {"approach": rng.choice(list(APPROACHES)), "lr": rng.choice([0.01, 0.05, 0.1]),
                   "epochs": rng.choice([200, 500, 1000, 2000]), "samples": 100, "noise": 1.0,
                   "seed": rng.randrange(10_000), "true_weights": [1, 5, 7]}
         try:

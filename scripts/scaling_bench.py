@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 from urllib.request import ProxyHandler, Request, build_opener
 
+from core.approaches import APPROACHES
 from harness.app_process import AppProcess, app_env
 from harness.browser import launch
 from harness.process import REPO_ROOT as REPO
@@ -49,7 +50,7 @@ def epochs(_args) -> dict:
 
     plan = {2: 20_000, 100: 20_000, 1_000_000: 20}
     results = {}
-    for approach in ("manual", "module"):
+    for approach in APPROACHES:
         for samples, n in plan.items():
             config = TrainingConfig(approach=approach, epochs=n, samples=samples, seed=1)
             train(TrainingConfig(approach=approach, epochs=10, samples=samples, seed=1))  # warm up
@@ -95,8 +96,7 @@ def jobs_per_second(args) -> dict:
         env = app_env(stack.dir, redis_server.url)
         os.environ.update({k: env[k] for k in ("DASH_JOBS", "REDIS_URL", "DASH_CACHE_DIR")})
         import app  # the app's own Celery task, as the worker registers it
-
-        from core.training_config import TrainingConfig
+        from components import runs, training
 
         (task_name,) = [name for name in app.celery_app.tasks if name.startswith("background_callback_")]
         task = app.celery_app.tasks[task_name]
@@ -109,9 +109,10 @@ def jobs_per_second(args) -> dict:
                 keys = []
                 started = time.perf_counter()
                 for i in range(n):
-                    config = TrainingConfig(epochs=args.epochs, samples=100, seed=i).to_dict()
+                    controls = {"epochs": args.epochs, "samples": 100, "seed": i}
+                    request = runs.start(app.backend, training.REGRESSION, controls, "bench").request
                     key = f"bench-{uuid.uuid4().hex}"
-                    task.delay(key, f"{key}-progress", [{"run_id": uuid.uuid4().hex, "config": config}], {})
+                    task.delay(key, f"{key}-progress", [request], {})
                     keys.append(key)
                 deadline = time.monotonic() + args.timeout
                 while sum(client.exists(k) for k in keys) < n:
@@ -139,7 +140,8 @@ def jobs_per_second(args) -> dict:
 
 
 def capture_poll(url: str) -> tuple[str, bytes, dict]:
-    """Press Train on a long run in Chromium and return one progress poll (url, body, headers)."""
+    """Press Train on a long run in Chromium and return one of the page's progress polls (the run
+    callback fired by its poll chain): url, body, headers (the browser's cookie included)."""
     from playwright.sync_api import sync_playwright
 
     captured = {}
@@ -149,8 +151,9 @@ def capture_poll(url: str) -> tuple[str, bytes, dict]:
             page = browser.new_page()
 
             def seen(request):
-                if "cacheKey=" in request.url and "job=" in request.url and "url" not in captured:
-                    captured.update(url=request.url, body=request.post_data_buffer, headers=request.headers)
+                body = request.post_data or ""
+                if '"run-poll.data"]' in body and "url" not in captured:
+                    captured.update(url=request.url, body=request.post_data_buffer, headers=request.all_headers())
 
             page.on("request", seen)
             page.goto(f"{url}/?epochs=1000000&seed=1")
@@ -165,7 +168,7 @@ def capture_poll(url: str) -> tuple[str, bytes, dict]:
             browser.close()
     if "url" not in captured:
         raise SystemExit("no progress poll seen")
-    headers = {k: v for k, v in captured["headers"].items() if k.lower() in ("content-type", "accept")}
+    headers = {k: v for k, v in captured["headers"].items() if k.lower() in ("content-type", "accept", "cookie")}
     return captured["url"], captured["body"], headers
 
 
@@ -183,12 +186,12 @@ def polls_per_second(args) -> dict:
         poll_url, body, headers = capture_poll(server.url)
         client = redis.Redis.from_url(redis_server.url)
         time.sleep(1)
-        (progress_key,) = [k for k in client.keys("*-progress")]
+        (progress_key,) = [k for k in client.keys("regression-dashboard:progress:*")]
         payload = None
         while payload is None:
             payload = client.get(progress_key)
-        # Free the core: the task stays "running" to Dash (a stopped worker never says
-        # otherwise), and the refill thread below plays the job's part.
+        # Free the core: the run's records stay as the job left them (its last beat ages, but the
+        # watchdog looks once a second, not at every poll), and the refill thread plays the job's part.
         worker.stop()
         stack.processes.remove(worker)
         print(f"captured a poll; a progress value is {len(payload) / 1024:.1f} KiB", flush=True)

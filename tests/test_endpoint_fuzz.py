@@ -52,16 +52,12 @@ SERVER_CALLBACKS = [
     "components.gallery.draw",
     "components.gallery.reset_view",
     "components.training.check_controls",
-    "components.training.start_run",
-    "components.training.run_training",
-    "components.training.settle_status",
-    "components.training.watch_run",
-    "components.training.show_result",
     "components.training.redraw_loss",
     "components.training.use_seed",
     "components.training.download_run",
-    "components.training.request_cancel",
-    "dash.dash.cancel_call",
+    "components.run_panel.follow_run",
+    "components.run_panel.run_job",
+    "components.shell.show_active_runs",
     "dash.dash.update",
 ]
 CLIENTSIDE_CALLBACKS = [
@@ -70,7 +66,9 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(run-result)",
     "clientside(run-history)",
     "clientside(overlay-runs)",
-    "clientside(cancel-button)",
+    "clientside(run-answered)",
+    "clientside(run-job)",
+    "clientside(url)",
     "clientside(_pages_store)",
     "clientside(activation-graph)",
     'clientside({"name":["MATCH"],"type":"param-slider"})',
@@ -134,14 +132,7 @@ def target(tmp_path_factory):
         # app.py runs jobs.configure(os.environ) at import: give it a cache of this module's own
         patch.setenv("DASH_CACHE_DIR", str(tmp_path_factory.mktemp("fuzz-cache")))
     import app as app_module
-    from components import jobs
 
-    # Other test modules call jobs.configure() with directories of their own: while fuzzing, the
-    # run records live in the cache directory of this app's job manager, as in production.
-    saved = {name: getattr(jobs, name) for name in ("_backend", "_outcomes") if hasattr(jobs, name)}
-    for name, value in saved.items():
-        patch.setattr(jobs, name, value)  # restored when the module is done
-    jobs.configure({"DASH_CACHE_DIR": app_module.manager.handle.directory})
     client = app_module.server.test_client()
     page = client.get("/")  # the first request also finishes registering every callback
     assert page.status_code == 200
@@ -162,18 +153,15 @@ def target(tmp_path_factory):
 
 
 def stop_jobs(target: Target) -> list[int]:
-    """Cancel every job the fuzz started through Dash's own cancel callback (the signed handle,
-    as the renderer sends it), wait for each to end, reap it; return those that would not end."""
+    """Wait for every job the fuzz started to end (a job whose request the server did not sign
+    trains nothing; a signed one was cancelled by its test), reap it, kill a straggler; return
+    those that would not end by themselves."""
     stubborn = []
-    cancel_output = next(o for lbl, (o, _s) in target.specs.items() if lbl == "dash.dash.cancel_call")
-    for pid, handle, end_id in target.started_jobs:
-        if _alive(pid):
-            body = {"output": cancel_output, "outputs": split_output(cancel_output),
-                    "inputs": [{"id": "cancel-button", "property": "n_clicks", "value": 1}],
-                    "changedPropIds": ["cancel-button.n_clicks"]}
-            target.post(json.dumps(body).encode(), [("cancelJob", handle)], end_id=end_id)
+    for pid, _handle, _end_id in target.started_jobs:
         if not _wait_gone(pid, JOB_EXIT_LIMIT):
             stubborn.append(pid)
+            psutil.Process(pid).kill()
+            _wait_gone(pid, JOB_EXIT_LIMIT)
     target.started_jobs.clear()
     return stubborn
 
@@ -375,12 +363,8 @@ def test_hostile_values_never_break_a_callback(target, label):
 KNOWN_HOSTILE = [
     ("components.training.use_seed", {"use-seed-button.n_clicks": 1,
                                       "run-result.data": {"config": {"seed": float("inf")}}}),
-    ("components.training.show_result", {"run-result.data": {"status": "Done"}}),
-    ("components.training.show_result", {"run-result.data": {
-        "status": "Done", "learned_weights": ["a", "b", "c"], "epochs_run": 1, "elapsed": 1,
-        "config": {"true_weights": [1, 5, 7]}}}),
-    ("components.training.settle_status", {"run-phase.data": "idle", "run-request.data": {"run_id": "r"},
-                                           "cancelled-run.data": "r", "progress-bar.value": "abc"}),
+    ("components.run_panel.follow_run", {"run-job.data": {"status": "Done"}, "run-handle.data": "x"}),
+    ("components.run_panel.follow_run", {"progress-bar.value": "abc", "run-handle.data": None}),
     ("components.training.download_run", {"download-button.n_clicks": 1,
                                           "run-result.data": {"epochs": [1], "config": [1]}}),
 ]
@@ -497,19 +481,15 @@ def test_forged_job_handles_kill_nothing(target):
     touch it (Dash 4.4.1 signs them per page load)."""
     victim = _sleeper()
     try:
-        cancel_output, _spec = target.specs["dash.dash.cancel_call"]
-        run_output, _spec = target.specs["components.training.run_training"]
+        run_output, _spec = target.specs["components.run_panel.run_job"]
         forged = [str(victim.pid), f"{victim.pid}~" + "0" * 64, f"{victim.pid}~", f"{victim.pid}~{victim.pid}"]
-        cancel = {"output": cancel_output, "outputs": split_output(cancel_output),
-                  "inputs": [{"id": "cancel-button", "property": "n_clicks", "value": 1}],
-                  "changedPropIds": ["cancel-button.n_clicks"]}
         invalid_run = {"output": run_output, "outputs": split_output(run_output),
                        "inputs": [{"id": "run-request", "property": "data", "value": {"config": "junk"}}],
                        "changedPropIds": ["run-request.data"]}
         for handle in forged:
             for end_id in (target.end_id, None, "x~y"):
-                target.post(encode(cancel), [("cancelJob", handle)], end_id=end_id)
                 target.post(encode(invalid_run), [("oldJob", handle)], end_id=end_id)
+                target.post(encode(invalid_run), [("cancelJob", handle)], end_id=end_id)
                 target.post(encode(invalid_run), [("cacheKey", handle), ("job", handle)], end_id=end_id)
         time.sleep(0.2)
         assert victim.poll() is None, "a forged handle killed a process"
@@ -519,58 +499,67 @@ def test_forged_job_handles_kill_nothing(target):
         stop_jobs(target)
 
 
-def _long_run_request(run_id: str) -> dict:
-    return {"run_id": run_id, "config": {"approach": "manual", "lr": 0.01, "epochs": 1_000_000,
-                                         "samples": 100, "noise": 1.0, "seed": 7, "true_weights": [1, 5, 7]}}
-
-
-def _page_end_id(target) -> str:
-    html = target.client.get("/").get_data(as_text=True)
+def _page(client) -> str:
+    """Load the training page in `client` (a browser with its own cookie); its end_id."""
+    html = client.get("/").get_data(as_text=True)
     start = html.index('<script id="_dash-config" type="application/json">')
     return json.loads(html[html.index(">", start) + 1: html.index("</script>", start)])["end_id"]
 
 
-def test_one_page_load_can_neither_read_nor_cancel_another_ones_job(target):
-    """Session A starts a long run; session B (another page load, so another end_id) replays A's
-    signed handles: B reads nothing and cancels nothing. A's own cancel works."""
-    run_output, _spec = target.specs["components.training.run_training"]
-    cancel_output, _spec = target.specs["dash.dash.cancel_call"]
-    end_a, end_b = _page_end_id(target), _page_end_id(target)
-    assert end_a != end_b
-    start = {"output": run_output, "outputs": split_output(run_output),
-             "inputs": [{"id": "run-request", "property": "data", "value": _long_run_request("isolation-a")}],
-             "changedPropIds": ["run-request.data"]}
-    _status, data, _reply, problems = target.post(encode(start), end_id=end_a)
-    assert not problems and data and data.get("job"), data
-    pid = int(data["job"].split("~")[0])
-    poll = {**start, "inputs": [{"id": "run-request", "property": "data"}]}
-    cancel = {"output": cancel_output, "outputs": split_output(cancel_output),
-              "inputs": [{"id": "cancel-button", "property": "n_clicks", "value": 1}],
-              "changedPropIds": ["cancel-button.n_clicks"]}
+def _follow(target, client, end_id, handle, trigger: str, **values) -> dict:
+    """The run callback (Train, Cancel, a poll) as browser `client` posts it; its updates."""
+    output, spec = target.specs["components.run_panel.follow_run"]
+    given = {"run-handle.data": handle, "approach.value": "manual", "lr.value": 0.01, "epochs.value": 1_000_000,
+             "samples.value": 100, "noise.value": 1, "seed.value": 7, "true-w0.value": 1,
+             "true-w1.value": 5, "true-w2.value": 7, **values}
+    body = renderer_body(output, spec, given, changed=trigger)
+    response = client.post(UPDATE_URL, query_string=[("endId", end_id)], data=encode(body),
+                           content_type="application/json")
+    assert response.status_code == 200, response.get_data()[:300]
+    return {comp: props for comp, props in response.get_json()["response"].items()}
+
+
+def test_another_browser_can_neither_see_nor_cancel_a_run(target):
+    """Browser A starts a long run; browser B (its own cookie and page load) replays A's run handle
+    and A's signed job handles: B sees nothing, reads nothing and cancels nothing. A's own Cancel
+    stops the run."""
+    browser_a, browser_b = target.module.server.test_client(), target.module.server.test_client()
+    end_a, end_b = _page(browser_a), _page(browser_b)
+    started = _follow(target, browser_a, end_a, None, "train-button.n_clicks", **{"train-button.n_clicks": 1})
+    handle, request = started["run-handle"]["data"], started["run-request"]["data"]
+    run_output, run_spec = target.specs["components.run_panel.run_job"]
+    launch = renderer_body(run_output, run_spec, {"run-request.data": request}, changed="run-request.data")
+    response = browser_a.post(UPDATE_URL, query_string=[("endId", end_a)], data=encode(launch),
+                              content_type="application/json")
+    job = response.get_json()
+    pid = int(job["job"].split("~")[0])
     try:
         deadline = time.monotonic() + 10
-        progress = None
-        while progress is None and time.monotonic() < deadline:  # A sees its progress
-            _s, reply_a, _r, problems = target.post(encode(poll), [("cacheKey", data["cacheKey"]), ("job", data["job"])], end_id=end_a)
-            assert not problems
-            progress = (reply_a or {}).get("progress")
+        while time.monotonic() < deadline:  # A sees its run stream
+            seen = _follow(target, browser_a, end_a, handle, "run-poll.data", **{"progress-bar.value": 1})
+            if "progress-bar" in seen:
+                break
             time.sleep(0.1)
-        assert progress, "session A never saw its own progress"
+        assert seen["status"]["children"].startswith("Running"), seen
+        for trigger in ("run-handle.data", "run-poll.data", "cancel-button.n_clicks"):
+            other = _follow(target, browser_b, end_b, handle, trigger, **{"cancel-button.n_clicks": 1})
+            assert not other.get("status", {}).get("children", "Ready").startswith("Running"), other
+            assert "loss-graph" not in other or "Running" not in str(other)
+        poll = {**launch, "inputs": [{"id": "run-request", "property": "data"}]}
+        replay = browser_b.post(UPDATE_URL, query_string=[("endId", end_b), ("cacheKey", job["cacheKey"]),
+                                                          ("job", job["job"])],
+                                data=encode(poll), content_type="application/json")
+        assert replay.status_code in (200, 204) and "response" not in (replay.get_json() or {})
         time.sleep(0.3)
-        # B replays A's handles under its own page load: no progress, no result, no kill
-        status_b, reply_b, raw_b, problems = target.post(
-            encode(poll), [("cacheKey", data["cacheKey"]), ("job", data["job"])], end_id=end_b)
-        assert not problems and status_b in (200, 204)
-        assert not (reply_b or {}).get("progress") and "response" not in (reply_b or {}), raw_b[:300]
-        target.post(encode(cancel), [("cancelJob", data["job"])], end_id=end_b)
-        target.post(encode(start), [("oldJob", data["job"])], end_id=end_b)  # B's own run, naming A's as old
-        time.sleep(0.3)
-        assert _alive(pid), "session B's replayed handle stopped session A's job"
-        # A's own cancel stops it
-        target.post(encode(cancel), [("cancelJob", data["job"])], end_id=end_a)
+        assert _alive(pid), "browser B stopped browser A's run"
+        assert _follow(target, browser_a, end_a, handle, "run-poll.data")["status"]["children"].startswith("Running")
+        cancelled = _follow(target, browser_a, end_a, handle, "cancel-button.n_clicks", **{"cancel-button.n_clicks": 2})
+        assert cancelled["status"]["children"].startswith(("Running", "Cancelled"))
         assert _wait_gone(pid, JOB_EXIT_LIMIT), "A's cancel did not stop A's job"
     finally:
-        stop_jobs(target)
+        if _alive(pid):
+            psutil.Process(pid).kill()
+            _wait_gone(pid, JOB_EXIT_LIMIT)
 
 
 def test_outputs_never_carry_nan_or_infinity(target):
@@ -582,10 +571,7 @@ def test_outputs_never_carry_nan_or_infinity(target):
         "inputs": [{"id": "overlay-curves", "property": "data",
                     "value": [{"run_id": "a", "epochs": [0, 1, 2], "losses": [nan, inf, -inf], "label": nan}]},
                    {"id": "log-scale", "property": "value", "value": "log"}],
-        "state": [{"id": "run-request", "property": "data", "value": {"run_id": "b"}},
-                  {"id": "run-result", "property": "data",
-                   "value": {"run_id": "b", "epochs": [0, 1], "losses": [inf, nan], "label": inf}},
-                  {"id": "loss-graph", "property": "figure", "value": {"data": [{"x": [nan], "y": [inf]}]}}],
+        "state": [{"id": "run-handle", "property": "data", "value": nan}],
         "changedPropIds": ["overlay-curves.data"],
     }
     raw = encode(body)
@@ -645,14 +631,16 @@ def test_a_gallery_link_cannot_amplify_either(target):
 
 
 @pytest.mark.parametrize("label", [
-    "components.gallery.draw", "components.training.check_controls", "components.training.start_run",
-    "components.gallery.reset_view", "components.training.redraw_loss",
-    "components.training.watch_run",
+    "components.gallery.draw", "components.training.check_controls", "components.run_panel.follow_run",
+    "components.gallery.reset_view", "components.training.redraw_loss", "components.shell.show_active_runs",
 ])
 def test_long_strings_in_every_value_are_cheap(target, label):
-    """Every value of the post a ~100 KB string (well under the 1 MB limit): bounded time and reply."""
+    """Every value of the post a long string (up to 100 KB, the post well under the 1 MB limit):
+    bounded time and reply."""
     output, spec = target.specs[label]
-    long_text = ("9e9" * 34_000)[:100_000]  # a comma list is the amplification bug above
+    values = len(spec["inputs"]) + len(spec["state"])
+    # a comma list is the amplification bug above; together well under the 1 MB limit
+    long_text = ("9e9" * 34_000)[:min(100_000, BODY_LIMIT * 3 // 4 // values)]
     def dep(d):
         ident = d["id"]
         if isinstance(ident, str) and ident.startswith("{"):
@@ -682,6 +670,6 @@ def test_the_fuzz_left_no_job_running(target):
     """Runs last in this module: every job any test here started has ended and been reaped."""
     stubborn = stop_jobs(target)
     assert not stubborn
-    assert target.every_job, "the fuzz never started a background job: it did not reach run_training"
+    assert target.every_job, "the fuzz never started a background job: it did not reach run_job"
     still = [pid for pid in target.every_job if _alive(pid)]
     assert not still, f"jobs still running: {still}"

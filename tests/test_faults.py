@@ -33,8 +33,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from core.approaches import APPROACHES
 from harness.app_process import AppProcess
-from harness.dash_client import LONG_RUN, SHORT_RUN, DashTab, ServerGone, http_session, split_output
+from harness.dash_client import LONG_RUN, SHORT_RUN, DashTab, ServerGone, http_session
 
 RAISE_SEED = 13  # the harness makes training raise for this seed
 FAIL_WRITE_SEED = 14  # ... and the job's outcome write raise for this one
@@ -317,7 +318,7 @@ def test_a_hundred_sequential_jobs_finish_without_a_hang(server):
     durations = []
     started = time.monotonic()
     for i in range(100):
-        config = {**SHORT_RUN, "approach": ("manual", "module")[i % 2], "epochs": 100, "seed": 100 + i}
+        config = {**SHORT_RUN, "approach": list(APPROACHES)[i % len(APPROACHES)], "epochs": 100, "seed": 100 + i}
         report = tab.train(config, timeout=20)
         assert report.word == "Done", (i, report.status)
         durations.append(report.seconds)
@@ -362,20 +363,14 @@ def _sleeper_pid_after_exit() -> int:
 
 
 def test_one_client_cannot_start_unbounded_jobs(server):
-    """Posts of run_training from many page loads (a client with a loop): at most 2 runs per CPU
+    """Runs started and launched from many page loads (a client with a loop): at most 2 runs per CPU
     train at once; one more run is refused with a clear reason, and trains once a slot is free."""
     cap = 2 * (os.cpu_count() or 1)
     tabs = [DashTab(server.url) for _ in range(cap + 4)]
     try:
-        for i, tab in enumerate(tabs):
-            cb = tab.find("run-result.data", "run-request")
-            body = {"output": cb["output"], "outputs": split_output(cb["output"]),
-                    "inputs": [{"id": "run-request", "property": "data",
-                                "value": {"run_id": f"flood-{i}-{time.time()}", "config": {**LONG_RUN}}}],
-                    "changedPropIds": ["run-request.data"]}
-            reply = tab.post("flood", body)
-            if reply.status == 200 and isinstance(reply.data, dict) and "job" in reply.data:
-                tab.job = reply.data["job"]
+        for tab in tabs:
+            request = tab.start({**LONG_RUN, "seed": 100})
+            tab.launch(request)
         time.sleep(1.0)
         running = len(server.job_processes())
         note("jobs one client started with cap+4 posts", running)
@@ -494,12 +489,11 @@ def test_jobs_forked_while_other_clients_poll_never_hang(server):
 
     def poller():
         tab = DashTab(server.url)
-        tab.values["run-request.data"] = {"run_id": "poller-" + os.urandom(8).hex()}
-        cb = tab.find("watchdog.disabled", "watchdog")
+        tab.train({**SHORT_RUN, "epochs": 1, "seed": 400})  # then it looks at its run, again and again
         while not stop.is_set():
             tab.values["watchdog.n_intervals"] += 1
             try:
-                tab.call("watch_run", cb, ["watchdog.n_intervals"])
+                tab.follow("watchdog.n_intervals")
             except ServerGone:
                 return
 

@@ -683,7 +683,7 @@ def test_choosing_a_function_shows_its_parameter_controls_at_the_defaults():
     root = html.Div(controls)
     slider, box = find(root, gallery.slider_id("alpha")), find(root, gallery.box_id("alpha"))
     assert slider.value == box.value == 0.9
-    assert (slider.min, slider.max, slider.step) == (0, 2, 0.01)  # explicit step (DESIGN.md)
+    assert (slider.min, slider.max, slider.step) == (0, 2, 0.01)  # explicit step: Dash 4 defaults it to 1 for whole-number limits
     assert (box.min, box.max) == (0, 2)
     linear = html.Div(gallery.show_param_controls("linear"))
     assert find(linear, gallery.box_id("slope")).value == 2

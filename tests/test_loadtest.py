@@ -29,7 +29,7 @@ def test_the_load_test_stops_by_itself_and_reports(tmp_path):
     # its own server start (~8 s) + 5 s of load + at most one run timeout, then it stops
     assert elapsed < 60, elapsed
     assert summary["requests"] > 20 and summary["runs"], summary
-    for kind in ("start_run", "run_training", "poll", "settle_status", "draw"):
+    for kind in ("follow", "run_job", "job poll", "draw"):
         assert summary["kinds"][kind]["requests"] > 0, kind
         assert summary["kinds"][kind]["p95_ms"] > 0
     assert summary["kinds"]["draw"]["errors"] == 0

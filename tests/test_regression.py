@@ -1,11 +1,13 @@
 """The trainer against the seed's own loops, least squares, and divergence."""
 
 import math
+import time
 
 import numpy as np
 import pytest
 import torch
 
+from core.approaches import APPROACHES
 from core.regression import (
     PROGRESS_LOSS_POINTS,
     PROGRESS_WEIGHT_POINTS,
@@ -57,7 +59,7 @@ def test_noise_zero_recovers_the_true_weights():
     np.testing.assert_allclose(result.learned_weights, [1.5, -2.0, 0.25], atol=1e-4)
 
 
-@pytest.mark.parametrize("approach", ["manual", "module"])
+@pytest.mark.parametrize("approach", list(APPROACHES))
 def test_divergence_stops_at_the_first_non_finite_loss(approach):
     result = train(TrainingConfig(approach=approach, seed=1, lr=2.0, epochs=5000))
     assert result.status == "Diverged"
@@ -111,3 +113,18 @@ def test_reports_slow_down_in_long_runs_and_never_cost_more_than_a_twentieth():
     assert next_report_delay(0.1, 3.0, 0.001) == pytest.approx(0.3)
     assert next_report_delay(0.1, 300.0, 0.001) == 0.5
     assert next_report_delay(0.1, 1.0, 0.02) == pytest.approx(0.4)  # 20 ms to thin: 5 %
+
+
+def test_should_stop_ends_a_run_between_reports():
+    """Cancel is asked about every STOP_CHECK_INTERVAL s, far more often than reports are sent."""
+    asked = []
+
+    def should_stop():
+        asked.append(time.perf_counter())
+        return len(asked) >= 3
+
+    reports = []
+    result = train(TrainingConfig(seed=1, epochs=1_000_000), on_progress=reports.append,
+                   progress_interval=60, should_stop=should_stop)
+    assert result.status == "Cancelled" and 0 < len(result.losses) < 1_000_000
+    assert len(reports) == 1 and len(asked) == 3  # the first epoch's report, then three questions

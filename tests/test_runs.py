@@ -74,7 +74,7 @@ def test_the_first_point_is_there_the_moment_train_is_pressed(backend):
     its first point in Train's own answer, equal to what the job will compute."""
     out = follow(backend, [TRAIN])
     loss = out["views"]["loss"].to_plotly_json()["operations"]
-    assert [op["params"]["value"] for op in loss] == [[0], [pytest.approx(67.848, abs=1e-3)]]
+    assert [op["params"]["value"] for op in loss][:2] == [[0], [pytest.approx(67.848, abs=1e-3)]]
     assert out["status"].startswith("Running — epoch 1 of 1,000")
     assert out["train_disabled"] is True and out["cancel_disabled"] is False
     job_note = runs.execute(backend, training.REGRESSION, out["request"])
@@ -128,12 +128,12 @@ def test_a_cancel_request_stops_the_job_at_its_next_report(backend):
     kind = training.REGRESSION
     real_train = kind.train
 
-    def cancelled_after_a_while(config, report, interval):
+    def cancelled_after_a_while(config, report, interval, should_stop):
         def reporting(progress):
             if progress.epochs_done > 100:
                 backend.records.request_cancel(request["run_id"])
             report(progress)
-        return real_train(config, reporting, 0)
+        return real_train(config, reporting, 0, should_stop)
 
     runs.execute(backend, kind.__class__(**{**kind.__dict__, "train": cancelled_after_a_while}), request)
     record = backend.records.outcome(request["run_id"])
@@ -178,11 +178,11 @@ def test_a_watched_run_goes_on(backend, monkeypatch):
     kind = training.REGRESSION
     real_train = kind.train
 
-    def watched_train(config, report, interval):
+    def watched_train(config, report, interval, should_stop):
         def looked_at(progress):
             runs.look(backend, request["run_id"], time.time(), check=True)
             report(progress)
-        return real_train(config, looked_at, interval)
+        return real_train(config, looked_at, interval, should_stop)
 
     watched = kind.__class__(**{**kind.__dict__, "train": watched_train})
     runs.execute(backend, watched, request)
@@ -250,6 +250,7 @@ def test_the_watchdog_calls_a_silent_run_failed(backend):
     run_id = out["request"]["run_id"]
     now = backend.records.last_beat(run_id)
     assert follow(backend, [WATCHDOG], handle=out["handle"], shown=1, now=now + 1)["status"].startswith("Running")
+    backend.records.claim(run_id, None)  # started: from now on it must beat every SILENCE_LIMIT s
     dead = follow(backend, [WATCHDOG], handle=out["handle"], shown=1, now=now + settings.SILENCE_LIMIT + 1)
     assert dead["status"].startswith("Failed — the training job stopped responding")
     assert dead["train_disabled"] is False and dead["cancel_disabled"] is True and dead["answered"] is None

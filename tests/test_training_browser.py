@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from core.approaches import APPROACHES
+
 from conftest import (
     graph_layout,
     graph_trace,
@@ -129,7 +131,7 @@ def run_options(page) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("approach", ["manual", "module"])
+@pytest.mark.parametrize("approach", list(APPROACHES))
 def test_each_approach_trains_to_the_true_weights(page, live_server, approach):
     open_page(page, live_server, f"?approach={approach}&seed=3")
     assert page.is_checked(f"#approach input[value={approach}]")

@@ -27,8 +27,8 @@ from components.jobs.settings import (
     QUEUE_WAIT_LIMIT,
     REDIS_TIMEOUT,
     RESULT_TTL,
-    SILENCE_LIMIT,
     SOFT_TIME_LIMIT,
+    START_LIMIT,
     VISIBILITY_TIMEOUT,
     WORKER_PING_TIMEOUT,
     redacted,
@@ -38,6 +38,7 @@ from components.jobs.settings import (
 from components.jobs.stores import DiskcacheStore, JobStoreUnavailable, RedisStore
 
 TIME_LIMIT_ERRORS = (SoftTimeLimitExceeded,)
+RECORD_BYTES = 1 << 20  # values up to this size are kept in the job cache's database
 
 
 def celery_settings(redis_url: str) -> dict[str, Any]:
@@ -229,9 +230,10 @@ def build(env: Mapping[str, str]) -> JobBackend:
             secret,
             celery_app,
         )
-    manager = OwnProcessesManager(ExpiringCache(settings.cache_dir))
-    # No queue: a job that has not started within the silence limit never will.
+    # A run's record (up to ~80 KB of JSON) stays inside SQLite: no value file per run.
+    manager = OwnProcessesManager(ExpiringCache(settings.cache_dir, disk_min_file_size=RECORD_BYTES))
+    # No queue: a job is forked at once; one that has not started within START_LIMIT never will.
     return DiskcacheBackend(
-        manager, RunRecords(DiskcacheStore(manager.handle)), "the job cache", SILENCE_LIMIT,
+        manager, RunRecords(DiskcacheStore(manager.handle)), "the job cache", START_LIMIT,
         settings.max_running, secret,
     )

@@ -18,6 +18,7 @@ from core.training_config import FIELDS, WORK_BUDGET
 
 OUTCOME_TTL = 3600  # seconds a run's records stay readable
 SILENCE_LIMIT = 5.0  # seconds without a beat before the page's watchdog calls a started run dead
+START_LIMIT = 15.0  # seconds an embedded job may take to start (a fork on a busy machine)
 SLOT_TTL = 2 * SILENCE_LIMIT  # a dead job's training slot frees itself this long after its last beat
 # A run whose page has not checked on it for this long stops (its tab was closed). Long enough
 # for a hidden tab, whose timers browsers slow down to one a minute.

@@ -1,4 +1,5 @@
-"""The code view's script runs on its own and prints what the dashboard learned."""
+"""The approach registry: each approach's code, run as a plain script, prints what the dashboard's
+trainer learned; the tutorial's two approaches are in it as the tutorial writes them."""
 
 import re
 import subprocess
@@ -7,12 +8,18 @@ import sys
 import numpy as np
 import pytest
 
+from core.approaches import APPROACHES
 from core.regression import train
 from core.script import standalone_script
 from core.training_config import TrainingConfig
+from harness.tutorial import LOOPS
 
 
-@pytest.mark.parametrize("approach", ["manual", "module"])
+def test_the_tutorials_two_approaches_are_registered():
+    assert set(LOOPS) <= set(APPROACHES) and list(APPROACHES)[0] == "manual"
+
+
+@pytest.mark.parametrize("approach", list(APPROACHES))
 def test_the_script_reproduces_the_dashboard_run(approach, tmp_path):
     config = TrainingConfig(approach=approach, seed=11, epochs=300, lr=0.03, samples=40, noise=0.5,
                             true_weights=(1.0, -2.5, 0.125))
