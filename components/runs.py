@@ -34,7 +34,16 @@ from components.jobs.settings import SILENCE_LIMIT, SOFT_TIME_LIMIT, UNWATCHED_L
 from components.jobs.stores import JobStoreUnavailable
 from core.regression import StopTraining
 from core.run_record import failed_record
-from core.run_status import ENDED, FINISHED, Reason, queued_line, reason, running_line, status_line
+from core.run_status import (
+    ENDED,
+    FINISHED,
+    Reason,
+    queued_line,
+    reason,
+    running_line,
+    starting_line,
+    status_line,
+)
 
 PRESUMED = ("no_result", "silent")  # the watchdog's verdicts: it saw no result, not a failure
 REPORT_INTERVAL = 0.1  # seconds between a job's progress reports at first (they slow down later)
@@ -275,8 +284,7 @@ def look(backend: JobBackend, run_id: str, now: float, *, check: bool) -> RunVie
             if records.finish(run_id, failed, only_new=True):
                 backend.abandon((records.started(run_id) or {}).get("job"))
             return _ended(run_id, records.outcome(run_id) or failed)
-    line = _queued(backend, run_id, now) or (running_line(progress) if progress else "Running")
-    return RunView(run_id, "Running", line, progress=progress)
+    return RunView(run_id, "Running", _running_line(backend, run_id, now, progress), progress=progress)
 
 
 def _ended(run_id: str, record: dict) -> RunView:
@@ -284,14 +292,15 @@ def _ended(run_id: str, record: dict) -> RunView:
     return RunView(run_id, state, status_line({**record, "status": state}), record=record)
 
 
-def _queued(backend: JobBackend, run_id: str, now: float) -> str | None:
-    """While a queued run waits for a free worker (Celery), a Running line that says so."""
-    if not backend.has_queue or backend.records.started(run_id) is not None:
-        return None
-    queued_at = backend.records.last_beat(run_id)
-    if queued_at is None or now - queued_at < 1:
-        return None
-    return queued_line(now - queued_at, backend.queue_wait_limit)
+def _running_line(backend: JobBackend, run_id: str, now: float, progress: dict | None) -> str:
+    """Starting (its first epoch is shown, computed at Train), waiting for a free worker (Celery),
+    or the epoch the job has reached."""
+    if backend.records.started(run_id) is None:
+        queued_at = backend.records.last_beat(run_id)
+        if backend.has_queue and queued_at is not None and now - queued_at >= 1:
+            return queued_line(now - queued_at, backend.queue_wait_limit)
+        return starting_line((progress or {}).get("config") or {})
+    return running_line(progress) if progress else "Running"
 
 
 def _verdict(backend: JobBackend, run_id: str, now: float) -> Reason | None:

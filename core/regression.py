@@ -34,18 +34,20 @@ def make_dataset(samples: int, noise: float, true_weights) -> tuple[torch.Tensor
     return X, y
 
 
-# The tutorial draws from torch's global RNG. The server also draws (a run's first epoch, shown
-# at once): its request threads take turns and leave the global state as they found it. A job
-# forked while a thread held the lock gets a fresh one.
-_global_rng = threading.Lock()
+# The tutorial draws from torch's global RNG, whose generator holds a mutex while it draws. The
+# server draws too (a run's first epoch, shown at once), in request threads: they take turns and
+# leave the global state as they found it; and a fork (a job) waits for the thread drawing, or
+# the job would inherit a mutex held by a thread it does not have and hang at its first draw.
+_global_rng = threading.RLock()
 
 
 def _fresh_rng_lock() -> None:
     global _global_rng
-    _global_rng = threading.Lock()
+    _global_rng = threading.RLock()
 
 
-os.register_at_fork(after_in_child=_fresh_rng_lock)
+os.register_at_fork(before=lambda: _global_rng.acquire(), after_in_parent=lambda: _global_rng.release(),
+                    after_in_child=_fresh_rng_lock)
 
 
 def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
@@ -124,8 +126,9 @@ def first_epoch(config: TrainingConfig) -> Progress:
     """The run's first epoch, exactly as its job will compute it: the first point of its curve,
     shown the moment Train is pressed (one epoch is microseconds to milliseconds)."""
     started = time.perf_counter()
-    _, _, fit = prepare(config)
-    loss = fit.step()
+    with _global_rng:  # one epoch of autograd in a server thread: no fork meanwhile either
+        _, _, fit = prepare(config)
+        loss = fit.step()
     done = 1 if math.isfinite(loss) else 0
     return snapshot(np.array([loss])[:done], fit.weights()[None, :][:done], config.epochs,
                     time.perf_counter() - started)

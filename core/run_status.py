@@ -81,7 +81,9 @@ def status_line(record: Mapping[str, Any]) -> str:
 
 
 def starting_line(config: Mapping[str, Any]) -> str:
-    return f"Running — starting {config['epochs']:,} epochs (seed {config['seed']})"
+    if "epochs" not in config:
+        return "Running — starting"
+    return f"Running — starting {config['epochs']:,} epochs (seed {config.get('seed')})"
 
 
 def running_line(progress: Mapping[str, Any]) -> str:

@@ -28,8 +28,6 @@ import requests
 UPDATE_URL = "/_dash-update-component"
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Werkzeug Debugger")
 
-# The training page's controls (components.training.CONTROLS).
-CONTROL_IDS = ("approach", "lr", "epochs", "samples", "noise", "seed", "true-w0", "true-w1", "true-w2")
 SHORT_RUN = {"approach": "manual", "lr": 0.05, "epochs": 50, "samples": 100, "noise": 1.0, "seed": 1,
              "true_weights": [1, 5, 7]}
 LONG_RUN = {**SHORT_RUN, "epochs": 1_000_000}  # minutes of work: only ever cancelled or killed
@@ -251,11 +249,16 @@ class DashTab:
     # (components/run_panel.py, assets/runs.js).
 
     def set_controls(self, config: dict) -> None:
-        weights = config.get("true_weights", [1, 5, 7])
-        for key, value in zip(CONTROL_IDS, [config.get("approach"), config.get("lr"),
-                                            config.get("epochs"), config.get("samples"),
-                                            config.get("noise"), config.get("seed"), *weights]):
-            self.values[f"{key}.value"] = value
+        """Fill the page's controls (components.training.CONTROLS: one per setting, the true
+        weights in three) from a config mapping."""
+        from components.training import CONTROLS
+
+        for name, component in CONTROLS.items():
+            if isinstance(component, list):
+                for part, value in zip(component, config.get(name, [1, 5, 7])):
+                    self.values[f"{part}.value"] = value
+            else:
+                self.values[f"{component}.value"] = config.get(name)
 
     def _status(self) -> str:
         return str(self.values.get("status.children") or "")

@@ -67,6 +67,9 @@ def test_an_empty_seed_is_replaced_by_the_seed_actually_used(backend):
     out = follow(backend, [TRAIN], seed=None)
     seed = out["request"]["config"]["seed"]
     assert isinstance(seed, int) and f"(seed {seed})" in out["status"]
+    backend.records.claim(out["request"]["run_id"], None)  # the job started
+    polled = follow(backend, [POLL], handle=out["handle"], shown=1)
+    assert polled["status"] == f"Running — epoch 1 of 1,000 (seed {seed})"
 
 
 def test_the_first_point_is_there_the_moment_train_is_pressed(backend):
@@ -75,7 +78,8 @@ def test_the_first_point_is_there_the_moment_train_is_pressed(backend):
     out = follow(backend, [TRAIN])
     loss = out["views"]["loss"].to_plotly_json()["operations"]
     assert [op["params"]["value"] for op in loss][:2] == [[0], [pytest.approx(67.848, abs=1e-3)]]
-    assert out["status"].startswith("Running — epoch 1 of 1,000")
+    assert out["status"] == "Running — starting 1,000 epochs (seed 3)"  # no job has started yet
+    assert out["bar"] == 1 and out["text"].startswith("Epoch 1 of 1,000")
     assert out["train_disabled"] is True and out["cancel_disabled"] is False
     job_note = runs.execute(backend, training.REGRESSION, out["request"])
     record = backend.records.outcome(out["request"]["run_id"])
