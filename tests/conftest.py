@@ -23,8 +23,9 @@ Helpers (import them from `conftest`): `status_text`, `status_word`, `wait_statu
 `graph_trace`, `graph_traces`, `trace_summary`, `graph_layout`, `wait_graph`, `job_children`,
 `wait_job_children`, `wait_no_job_children`.
 
-Markers (pytest.ini): `browser` drives Chromium; `console_errors_expected(reason=...)` lets a
-test that breaks the server on purpose keep its pages' console errors.
+Markers (pytest.ini): `browser` drives Chromium; `slow` is left out of the quick tier
+(`-m "not slow"`); `console_errors_expected(reason=...)` lets a test that breaks the server on
+purpose keep its pages' console errors. Every test has pytest-timeout's 300 s unless it says more.
 """
 
 from __future__ import annotations

@@ -151,12 +151,14 @@ def test_health_and_train_with_redis_unreachable_answer_at_once(tmp_path, restor
     assert "gallery still works" in status
 
 
+@pytest.mark.slow
 def test_health_with_redis_up_counts_workers(tmp_path, redis_server, restore_backend):
     backend = jobs.build({"DASH_CACHE_DIR": str(tmp_path), "DASH_JOBS": "celery", "REDIS_URL": redis_server.url})
     report = backend.health()
     assert report["ok"] is False and report["workers"] == 0 and "no worker answered" in report["detail"]
 
 
+@pytest.mark.slow
 def test_health_with_a_worker_is_ok(tmp_path, celery_worker, restore_backend):
     backend = jobs.build({"DASH_CACHE_DIR": str(tmp_path), "DASH_JOBS": "celery", "REDIS_URL": celery_worker.redis_url})
     report = backend.health()
@@ -188,6 +190,7 @@ def celery_backend(tmp_path, redis_server, restore_backend):
     return jobs.backend()
 
 
+@pytest.mark.slow
 def test_records_live_in_redis_as_json_with_an_expiry(celery_backend, redis_server):
     import redis
 
@@ -206,6 +209,7 @@ def test_records_live_in_redis_as_json_with_an_expiry(celery_backend, redis_serv
     assert 0 < client.pttl(key) <= jobs.OUTCOME_TTL * 1000
 
 
+@pytest.mark.slow
 def test_a_queued_run_waits_for_a_worker_then_fails(celery_backend):
     request = training.start_run(1, *CONTROLS)[0]
     queued = celery_backend.outcomes.last_beat(request["run_id"])
@@ -222,6 +226,7 @@ def test_a_queued_run_waits_for_a_worker_then_fails(celery_backend):
     assert "no sign of life" in training.watchdog_verdict(request, None, beat + training.SILENCE_LIMIT + 1)
 
 
+@pytest.mark.slow
 def test_a_job_that_starts_too_late_or_twice_does_not_train(celery_backend):
     late = training.start_run(1, *CONTROLS)[0]
     queued = celery_backend.outcomes.last_beat(late["run_id"])
@@ -279,6 +284,7 @@ def running_task(worker, timeout: float = 10) -> dict:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_run_streams_and_ends_with_the_right_weights(page, celery_worker, celery_gunicorn):
     status, body = get_json(celery_gunicorn.url + "/health")
     assert status == 200 and body["jobs"]["backend"] == "celery" and body["jobs"]["workers"] >= 1
@@ -303,6 +309,7 @@ def test_celery_run_streams_and_ends_with_the_right_weights(page, celery_worker,
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_cancel_stops_the_task(page, celery_worker, celery_gunicorn):
     open_training(page, celery_gunicorn, "?epochs=1000000&seed=1")
     page.click("#train-button")
@@ -317,6 +324,7 @@ def test_celery_cancel_stops_the_task(page, celery_worker, celery_gunicorn):
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_two_sessions_with_identical_inputs_get_their_own_runs(new_page, celery_worker, celery_gunicorn):
     pages = [new_page(), new_page()]
     for p in pages:
@@ -343,6 +351,7 @@ def polls_during(page, seconds: float) -> int:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_killed_job_process_says_failed_at_once(page, celery_worker, celery_gunicorn):
     """SIGKILL the worker process running the job: Celery requeues it (reject_on_worker_lost);
     the redelivered job refuses to train again and says Failed."""
@@ -357,6 +366,7 @@ def test_celery_killed_job_process_says_failed_at_once(page, celery_worker, cele
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_killed_worker_says_failed_within_the_silence_limit(page, celery_worker, celery_gunicorn):
     """SIGKILL the whole worker mid-job: its task looks running to Dash forever; the watchdog
     says Failed after SILENCE_LIMIT and revokes the task, so the page stops polling."""
@@ -376,6 +386,7 @@ def test_celery_killed_worker_says_failed_within_the_silence_limit(page, celery_
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_with_redis_stopped_pages_load_the_gallery_works_and_train_says_why(new_page, celery_gunicorn, redis_server):
     redis_server.stop()
     try:
@@ -415,6 +426,7 @@ def test_with_redis_stopped_pages_load_the_gallery_works_and_train_says_why(new_
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_gunicorn_with_the_diskcache_manager_trains_to_done(page, diskcache_gunicorn):
     status, body = get_json(diskcache_gunicorn.url + "/health")
     assert status == 200 and body["jobs"]["backend"] == "diskcache"
