@@ -601,7 +601,8 @@ def test_outputs_never_carry_nan_or_infinity(target):
 
 
 # ---------------------------------------------------------------------------------------------
-# Amplification: a small post must not buy a huge reply or seconds of CPU
+# Amplification: a small post must not buy a huge reply (nor seconds of CPU: that figure is
+# measured by `python -m bench`, bench/hostile_posts.py, not asserted here)
 
 AMPLIFICATION_BUG = (
     "parse_compare (components/gallery.py) turns every unknown name of `compare` into its own error "
@@ -627,12 +628,9 @@ def _reply_budget(request_bytes: int) -> int:
 @pytest.mark.parametrize("compare", ["x," * 20000, ["x"] * 10000], ids=["string", "list"])
 def test_gallery_compare_cannot_amplify_a_post(target, compare):
     raw = encode(_draw_post(target, compare))
-    started = time.perf_counter()
     status, _data, reply, problems = target.post(raw)
-    elapsed = time.perf_counter() - started
     assert not problems
     assert len(reply) <= _reply_budget(len(raw)), f"{len(raw):,} B posted -> {len(reply):,} B reply"
-    assert elapsed < 1.0, f"{elapsed:.1f} s"
 
 
 def test_a_gallery_link_cannot_amplify_either(target):
@@ -642,11 +640,9 @@ def test_a_gallery_link_cannot_amplify_either(target):
         {"id": "_pages_location", "property": "search", "value": "?compare=" + "x," * 20000}],
         "changedPropIds": ["_pages_location.pathname"]}
     raw = encode(body)
-    started = time.perf_counter()
     _status, _data, reply, problems = target.post(raw)
     assert not problems
     assert len(reply) <= _reply_budget(len(raw)), f"{len(raw):,} B posted -> {len(reply):,} B reply"
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("label", [
@@ -655,7 +651,8 @@ def test_a_gallery_link_cannot_amplify_either(target):
     "components.training.watch_run",
 ])
 def test_long_strings_in_every_value_are_cheap(target, label):
-    """Every value of the post a ~100 KB string (well under the 1 MB limit): bounded time and reply."""
+    """Every value of the post a ~100 KB string (well under the 1 MB limit): a bounded reply (the
+    time it takes is a bench figure, bench/hostile_posts.py)."""
     output, spec = target.specs[label]
     long_text = ("9e9" * 34_000)[:100_000]  # a comma list is the amplification bug above
     def dep(d):
@@ -675,10 +672,8 @@ def test_long_strings_in_every_value_are_cheap(target, label):
     body["changedPropIds"] = [f"{stringify(first['id'])}.{first['property']}"]
     raw = encode(body)
     assert len(raw) < BODY_LIMIT
-    started = time.perf_counter()
     status, _data, reply, problems = target.post(raw)
     assert not problems, (problems, reply[:300])
-    assert time.perf_counter() - started < 2.0
     assert len(reply) <= _reply_budget(len(raw))
     stop_jobs(target)
 

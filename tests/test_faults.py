@@ -328,15 +328,13 @@ def test_a_hundred_sequential_jobs_finish_without_a_hang(server):
     started = time.monotonic()
     for i in range(100):
         config = {**SHORT_RUN, "approach": ("manual", "module")[i % 2], "epochs": 100, "seed": 100 + i}
-        report = tab.train(config, timeout=20)
+        report = tab.train(config, timeout=10)  # a run that has not settled in 10 s hangs: it fails here
         assert report.word == "Done", (i, report.status)
         durations.append(report.seconds)
     total = time.monotonic() - started
     note("100 sequential jobs", {"total_s": round(total, 1), "max_run_s": round(max(durations), 2),
                                  "median_run_s": round(sorted(durations)[50], 3),
                                  "server_threads_after": server.num_threads()})
-    assert max(durations) < 10, max(durations)
-    assert total < 120
     assert not tab.problems, tab.problems
     assert not server.wait_no_jobs(10)
 
