@@ -43,9 +43,6 @@ from harness.browser import ConsoleErrors, launch, new_context
 from harness.process import ManagedProcess, free_port
 from harness.services import CeleryWorkerPool, RedisServer
 
-STATUS_WORDS = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
-
-
 def started(process: ManagedProcess) -> ManagedProcess:
     """`process.start()`; a start that fails fails the test (with the process's log tail)."""
     try:
@@ -143,6 +140,8 @@ def new_page(browser, request):
         except Exception:  # noqa: BLE001 - a crashed context must not hide the test's result
             pass
     expected = request.node.get_closest_marker("console_errors_expected")
+    if expected is not None and not (expected.args or expected.kwargs.get("reason")):
+        pytest.fail("console_errors_expected needs a reason: why may this test's pages log errors?", pytrace=False)
     if errors and expected is None:
         pytest.fail(f"the page logged {len(errors.messages)} console/page error(s):\n{errors.report()}",
                     pytrace=False)
