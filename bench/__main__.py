@@ -20,7 +20,7 @@ import plotly
 import torch
 from playwright.sync_api import sync_playwright
 
-from bench import gallery_page, trainer, training_page
+from bench import gallery_page, hostile_posts, trainer, training_page
 from bench.browser import new_page
 from bench.report import (
     Figure,
@@ -33,6 +33,7 @@ from bench.report import (
 from core.activations import ACTIVATIONS, DEFAULT_ACTIVATION
 from harness.app_process import AppProcess
 from harness.browser import launch
+from harness.dash_client import SHORT_RUN, DashTab
 from harness.process import REPO_ROOT
 
 
@@ -53,18 +54,20 @@ class Plan:
     extra_cells: tuple[tuple[int, int], ...]  # beyond the grid: the budget's other corner
     update_epochs: tuple[int, ...]  # must include 10**6: the progress-size target is about it
     update_reps: int
+    sequential_runs: int  # short runs one after another over HTTP, after the gallery ran torch
+    hostile_reps: int  # each hostile post this many times
 
 
 FULL = Plan(server_starts=3, warm_runs=5, stream_seconds=5, done_epochs=100_000, done_pairs=3,
             function_changes=20, drags=3, drag_seconds=2.0,
             grid_samples=(10**2, 10**4, 10**6), grid_epochs=(10**3, 10**5),
             grid_reps_short=7, grid_reps_long=3, extra_cells=((10**6, 10**2),),
-            update_epochs=(10**3, 10**4, 10**5, 10**6), update_reps=20)
+            update_epochs=(10**3, 10**4, 10**5, 10**6), update_reps=20, sequential_runs=100, hostile_reps=3)
 QUICK = Plan(server_starts=1, warm_runs=3, stream_seconds=1, done_epochs=2_000, done_pairs=1,
              function_changes=3, drags=1, drag_seconds=1.5,
              grid_samples=(10**2, 10**4), grid_epochs=(10**2, 10**3),
              grid_reps_short=3, grid_reps_long=1, extra_cells=(),
-             update_epochs=(10**3, 10**6), update_reps=5)
+             update_epochs=(10**3, 10**6), update_reps=5, sequential_runs=10, hostile_reps=1)
 
 KB = 1000  # bytes: the stricter reading of "64 KB"
 
@@ -94,6 +97,13 @@ def make_figures(plan: Plan) -> dict[str, Figure]:
                                   target=Target("max", "<=", 64), target_text="≤ 64 KB each"),
         "update_observed": Figure("progress responses seen by the browser, 1,000,000-epoch run", "KB",
                                   target=Target("max", "<=", 64), target_text="≤ 64 KB each"),
+        "sequential_run": Figure(f"{plan.sequential_runs} short runs one after another (HTTP): Train → Done",
+                                 "s", target=Target("median", "<=", 1.2),
+                                 target_text="100 in ≤ 2 min (median ≤ 1.2 s)"),
+        "hostile_compare": Figure("a post or link naming 20,000 unknown functions → reply (in-process)", "s",
+                                  target=Target("max", "<=", 1.0), target_text="≤ 1 s each"),
+        "hostile_long": Figure("a ~100 KB string in every value of a post → reply (in-process)", "s",
+                               target=Target("max", "<=", 2.0), target_text="≤ 2 s each"),
     }
 
 
@@ -191,6 +201,8 @@ def measure_one_server(session: Session, chromium, first: bool) -> None:
                 session.attempt("gallery: function changes", ["gallery_change"],
                                 lambda: measure_function_changes(session, server, page))
                 session.attempt("gallery: slider drags", ["slider"], lambda: measure_drags(session, server, page))
+                session.attempt("training over HTTP: short runs one after another", ["sequential_run"],
+                                lambda: measure_sequential_runs(session, server))
         finally:
             page.context.close()
 
@@ -254,6 +266,30 @@ def measure_drags(session: Session, server, page) -> None:
         session.figures["slider"].values.append(result.redraws_per_second)
     gallery_page.open_gallery(page, server, "?fn=trelu")
     session.drags.append(gallery_page.drag(page, session.plan.drag_seconds, param="thres"))
+
+
+def measure_sequential_runs(session: Session, server) -> None:
+    """Short runs (100 epochs) one after another through `harness.dash_client.DashTab`, after the
+    gallery ran torch ops in the server (forks after those must not hang)."""
+    tab = DashTab(server.url)
+    for name in ("gelu", "elu", "mish", "softplus"):
+        tab.draw(name, derivative=True)
+    for i in range(session.plan.sequential_runs):
+        config = {**SHORT_RUN, "approach": ("manual", "module")[i % 2], "epochs": 100, "seed": 100 + i}
+        report = tab.train(config, timeout=60)
+        if report.word != "Done":
+            raise RuntimeError(f"run {i} ended {report.status!r}")
+        session.figures["sequential_run"].values.append(report.seconds)
+    if tab.problems:
+        raise RuntimeError(f"bad replies: {tab.problems[:3]}")
+    training_page.wait_no_jobs(server)
+
+
+def measure_hostile_posts(session: Session) -> None:
+    app = hostile_posts.InProcessApp()
+    for _ in range(session.plan.hostile_reps):
+        session.figures["hostile_compare"].values.extend(app.seconds(body) for body in app.compare_posts())
+        session.figures["hostile_long"].values.extend(app.seconds(body) for body in app.long_string_posts())
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -346,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     session.attempt("trainer against the seed loop, and job memory", [], lambda: measure_trainer(session))
     session.attempt("cost of one streamed update", ["update_computed"], lambda: measure_update_costs(session))
     session.attempt("browser", [], lambda: measure_in_browser(session))
+    # Last: it imports the app into this process.
+    session.attempt("hostile posts, in-process", ["hostile_compare", "hostile_long"],
+                    lambda: measure_hostile_posts(session))
 
     print(render(session, command, started, load_before))
     return 1 if session.failures else 0

@@ -12,6 +12,6 @@
   renderer, with strict JSON checks of every reply.
 - `harness.tutorial`: one reference copy of the tutorial's two training loops.
 
-Everything runs from the repository root with no sys.path edits: pytest has `pythonpath = .`,
+Everything runs from the repository root without touching the import path: pytest has `pythonpath = .`,
 bench runs as `python -m bench`, scripts as `python -m scripts.loadtest` and so on.
 """

@@ -23,8 +23,9 @@ Helpers (import them from `conftest`): `status_text`, `status_word`, `wait_statu
 `graph_trace`, `graph_traces`, `trace_summary`, `graph_layout`, `wait_graph`, `job_children`,
 `wait_job_children`, `wait_no_job_children`.
 
-Markers (pytest.ini): `browser` drives Chromium; `console_errors_expected(reason=...)` lets a
-test that breaks the server on purpose keep its pages' console errors.
+Markers (pytest.ini): `browser` drives Chromium; `slow` is left out of the quick tier
+(`-m "not slow"`); `console_errors_expected(reason=...)` lets a test that breaks the server on
+purpose keep its pages' console errors. Every test has pytest-timeout's 300 s unless it says more.
 """
 
 from __future__ import annotations
@@ -41,9 +42,6 @@ from harness.app_process import AppProcess
 from harness.browser import ConsoleErrors, launch, new_context
 from harness.process import ManagedProcess, free_port
 from harness.services import CeleryWorkerPool, RedisServer
-
-STATUS_WORDS = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
-
 
 def started(process: ManagedProcess) -> ManagedProcess:
     """`process.start()`; a start that fails fails the test (with the process's log tail)."""
@@ -142,6 +140,8 @@ def new_page(browser, request):
         except Exception:  # noqa: BLE001 - a crashed context must not hide the test's result
             pass
     expected = request.node.get_closest_marker("console_errors_expected")
+    if expected is not None and not (expected.args or expected.kwargs.get("reason")):
+        pytest.fail("console_errors_expected needs a reason: why may this test's pages log errors?", pytrace=False)
     if errors and expected is None:
         pytest.fail(f"the page logged {len(errors.messages)} console/page error(s):\n{errors.report()}",
                     pytrace=False)

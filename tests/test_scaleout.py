@@ -160,12 +160,14 @@ def test_health_and_train_with_redis_unreachable_answer_at_once(tmp_path):
     assert "gallery still works" in status
 
 
+@pytest.mark.slow
 def test_health_with_redis_up_counts_workers(tmp_path, redis_server):
     backend = backends.build(celery_env(tmp_path, redis_server.url))
     report = backend.health()
     assert report["ok"] is False and report["workers"] == 0 and "no worker answered" in report["detail"]
 
 
+@pytest.mark.slow
 def test_health_with_a_worker_is_ok(tmp_path, celery_worker):
     backend = backends.build(celery_env(tmp_path, celery_worker.redis_url))
     report = backend.health()
@@ -198,6 +200,7 @@ def celery_backend(tmp_path, redis_server):
     return backends.build(celery_env(tmp_path, redis_server.url))
 
 
+@pytest.mark.slow
 def test_records_live_in_redis_as_json_with_an_expiry(celery_backend, redis_server):
     import redis
 
@@ -216,6 +219,7 @@ def test_records_live_in_redis_as_json_with_an_expiry(celery_backend, redis_serv
     assert 0 < client.pttl(key) <= settings.OUTCOME_TTL * 1000
 
 
+@pytest.mark.slow
 def test_a_queued_run_waits_for_a_worker_then_fails(celery_backend):
     request = start(celery_backend).request
     run_id = request["run_id"]
@@ -238,6 +242,7 @@ def test_a_queued_run_waits_for_a_worker_then_fails(celery_backend):
     assert verdict.line.startswith("Failed — the training job stopped responding: no worker started it within 60 s")
 
 
+@pytest.mark.slow
 def test_a_job_that_starts_too_late_or_twice_does_not_train(celery_backend):
     late = start(celery_backend).request["run_id"]
     queued = celery_backend.records.last_beat(late)
@@ -295,6 +300,7 @@ def running_task(worker, timeout: float = 10) -> dict:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_run_streams_and_ends_with_the_right_weights(page, celery_worker, celery_gunicorn):
     status, body = get_json(celery_gunicorn.url + "/health")
     assert status == 200 and body["jobs"]["backend"] == "celery" and body["jobs"]["workers"] >= 1
@@ -319,6 +325,7 @@ def test_celery_run_streams_and_ends_with_the_right_weights(page, celery_worker,
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_cancel_stops_the_task(page, celery_worker, celery_gunicorn):
     open_training(page, celery_gunicorn, "?epochs=1000000&seed=1")
     page.click("#train-button")
@@ -333,6 +340,7 @@ def test_celery_cancel_stops_the_task(page, celery_worker, celery_gunicorn):
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_two_sessions_with_identical_inputs_get_their_own_runs(new_page, celery_worker, celery_gunicorn):
     pages = [new_page(), new_page()]
     for p in pages:
@@ -359,6 +367,7 @@ def polls_during(page, seconds: float) -> int:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_killed_job_process_says_failed_at_once(page, celery_worker, celery_gunicorn):
     """SIGKILL the worker process running the job: Celery requeues it (reject_on_worker_lost);
     the redelivered job refuses to train again and says Failed."""
@@ -373,6 +382,7 @@ def test_celery_killed_job_process_says_failed_at_once(page, celery_worker, cele
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_celery_killed_worker_says_failed_within_the_silence_limit(page, celery_worker, celery_gunicorn):
     """SIGKILL the whole worker mid-job: its task looks running to Dash forever; the watchdog
     says Failed after SILENCE_LIMIT and revokes the task, so the page stops polling."""
@@ -392,6 +402,7 @@ def test_celery_killed_worker_says_failed_within_the_silence_limit(page, celery_
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_with_redis_stopped_pages_load_the_gallery_works_and_train_says_why(new_page, celery_gunicorn, redis_server):
     redis_server.stop()
     try:
@@ -431,6 +442,7 @@ def test_with_redis_stopped_pages_load_the_gallery_works_and_train_says_why(new_
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_gunicorn_with_the_diskcache_manager_trains_to_done(page, diskcache_gunicorn):
     status, body = get_json(diskcache_gunicorn.url + "/health")
     assert status == 200 and body["jobs"]["backend"] == "diskcache"
