@@ -17,12 +17,12 @@ import tempfile
 import time
 from typing import Any
 
-from harness.dash_client import split_output
+from harness.dash_client import long_string_post, split_output
 
 UPDATE_URL = "/_dash-update-component"
 LONG_STRING_CALLBACKS = (
-    "components.gallery.draw", "components.training.check_controls", "components.training.start_run",
-    "components.gallery.reset_view", "components.training.redraw_loss", "components.training.watch_run",
+    "components.gallery.draw", "components.training.check_controls", "components.run_panel.follow_run",
+    "components.gallery.reset_view", "components.training.redraw_loss", "components.shell.show_active_runs",
 )
 
 
@@ -33,16 +33,6 @@ def label_of(spec: dict) -> str:
 
 def encode(body: Any) -> bytes:
     return json.dumps(body, allow_nan=True).encode("utf-8", "surrogatepass")
-
-
-def concrete(pattern: dict, name: str) -> dict:
-    return {k: (name if isinstance(v, list) else v) for k, v in pattern.items()}
-
-
-def stringify(component_id) -> str:
-    if isinstance(component_id, dict):
-        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-    return component_id
 
 
 class InProcessApp:
@@ -108,25 +98,4 @@ class InProcessApp:
         return [draw("x," * 20000), draw(["x"] * 10000), link]
 
     def long_string_posts(self) -> list[dict]:
-        long_text = ("9e9" * 34_000)[:100_000]  # not a comma list: that is the compare case above
-        posts = []
-        for label in LONG_STRING_CALLBACKS:
-            output, spec = self.specs[label]
-
-            def dep(d):
-                ident = d["id"]
-                if isinstance(ident, str) and ident.startswith("{"):
-                    return [{"id": concrete(json.loads(ident), "alpha"), "property": d["property"], "value": long_text}]
-                return {"id": ident, "property": d["property"], "value": long_text}
-
-            outputs = split_output(output)
-            if isinstance(outputs, list):
-                outputs = [{"id": concrete(o["id"], "alpha") if isinstance(o["id"], dict) else o["id"],
-                            "property": o["property"]} for o in outputs]
-            body = {"output": output, "outputs": outputs, "inputs": [dep(d) for d in spec["inputs"]],
-                    "state": [dep(d) for d in spec["state"]]}
-            first = body["inputs"][0]
-            first = first[0] if isinstance(first, list) else first
-            body["changedPropIds"] = [f"{stringify(first['id'])}.{first['property']}"]
-            posts.append(body)
-        return posts
+        return [long_string_post(*self.specs[label]) for label in LONG_STRING_CALLBACKS]

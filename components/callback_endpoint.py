@@ -62,7 +62,7 @@ def pages_location_problem(body: dict, prefix: str) -> str | None:
             continue
         value = entry.get("value")
         text = value is None or isinstance(value, str)
-        if entry["property"] == "pathname" and not (text and (value or prefix).startswith(prefix)):
+        if entry["property"] == "pathname" and not (value is None or (text and value.startswith(prefix))):
             return f"the page path must start with {prefix}"
         if entry["property"] == "search" and not text:
             return "the query string must be text"

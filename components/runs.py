@@ -87,7 +87,7 @@ def read_handle(secret: str, handle: Any, owner: str) -> str | None:
         return None
     try:
         run_id, signed_owner = _signer(secret, "handle").loads(handle)
-    except (BadSignature, ValueError, TypeError):
+    except (BadSignature, ValueError, TypeError):  # (UnicodeError is a ValueError: lone surrogates)
         return None
     return run_id if signed_owner == owner and isinstance(run_id, str) else None
 
@@ -103,7 +103,7 @@ def _requested_run(secret: str, request: dict) -> str | None:
         return None
     try:
         return run_id if _signer(secret, "request").loads(token) == run_id else None
-    except BadSignature:
+    except (BadSignature, ValueError):
         return None
 
 

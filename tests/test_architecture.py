@@ -3,7 +3,6 @@ the project explains itself without pointing outside the repository."""
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
 

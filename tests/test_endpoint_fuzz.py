@@ -28,14 +28,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from harness.dash_client import body_problems, split_output
+from harness.dash_client import BODY_LIMIT, body_problems, long_string_post, split_output
 
 UPDATE_URL = "/_dash-update-component"
 REQUEST_TIME_LIMIT = 5.0  # seconds one post may take in-process
 JOB_EXIT_LIMIT = 10.0  # seconds a job started by the fuzz may take to end once cancelled
 # per callback (about 25 of them); FUZZ_EXAMPLES=500 for a longer hunt
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
-BODY_LIMIT = 1024 * 1024
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,  # the per-request bound below is the deadline that matters
@@ -639,24 +638,7 @@ def test_long_strings_in_every_value_are_cheap(target, label):
     """Every value of the post a long string (up to 100 KB, the post well under the 1 MB limit): a
     bounded reply (the time it takes is a bench figure, bench/hostile_posts.py)."""
     output, spec = target.specs[label]
-    values = len(spec["inputs"]) + len(spec["state"])
-    # a comma list is the amplification bug above; together well under the 1 MB limit
-    long_text = ("9e9" * 34_000)[:min(100_000, BODY_LIMIT * 3 // 4 // values)]
-    def dep(d):
-        ident = d["id"]
-        if isinstance(ident, str) and ident.startswith("{"):
-            pattern = json.loads(ident)
-            return [{"id": concrete(pattern, "alpha"), "property": d["property"], "value": long_text}]
-        return {"id": ident, "property": d["property"], "value": long_text}
-    outputs = split_output(output)
-    if isinstance(outputs, list):
-        outputs = [{"id": concrete(o["id"], "alpha") if isinstance(o["id"], dict) else o["id"],
-                    "property": o["property"]} for o in outputs]
-    body = {"output": output, "outputs": outputs, "inputs": [dep(d) for d in spec["inputs"]],
-            "state": [dep(d) for d in spec["state"]]}
-    first = body["inputs"][0]
-    first = first[0] if isinstance(first, list) else first
-    body["changedPropIds"] = [f"{stringify(first['id'])}.{first['property']}"]
+    body = long_string_post(output, spec)
     raw = encode(body)
     assert len(raw) < BODY_LIMIT
     status, _data, reply, problems = target.post(raw)
