@@ -1,9 +1,18 @@
 // The poll chain of a running run (components/run_panel.py): the server answers with how long to
 // wait before the next question, so an answer is never overtaken by the next question.
 (function () {
+    // The learner may have left the page meanwhile: then there is nobody to ask for. (Dash 4.4's
+    // getLayout throws, rather than answering undefined, for an id that is gone.)
+    function onPage(id) {
+        try {
+            return window.dash_component_api.getLayout(id) !== undefined;
+        } catch (e) {
+            return false;
+        }
+    }
+
     function ask(pollId) {
-        // The learner may have left the page meanwhile: then there is nobody to ask for.
-        if (window.dash_component_api.getLayout(pollId) !== undefined) {
+        if (onPage(pollId)) {
             window.dash_clientside.set_props(pollId, {data: Date.now()});
         }
     }
