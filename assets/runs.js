@@ -1,6 +1,10 @@
 // The poll chain of a running run (components/run_panel.py): the server answers with how long to
-// wait before the next question, so an answer is never overtaken by the next question.
+// wait before the next question, so an answer is never overtaken by the next question. One timer
+// per page at most: an answer that says the run ended clears the one pending, so no stale poll
+// can overtake (and so discard) the answer to a Train pressed right after.
 (function () {
+    const timers = {};
+
     // The learner may have left the page meanwhile: then there is nobody to ask for. (Dash 4.4's
     // getLayout throws, rather than answering undefined, for an id that is gone.)
     function onPage(id) {
@@ -20,8 +24,13 @@
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         runs: {
             pollAgain: function (answered, pollId) {
+                clearTimeout(timers[pollId]);
+                delete timers[pollId];
                 if (answered && typeof answered.wait_ms === "number") {
-                    setTimeout(function () { ask(pollId); }, answered.wait_ms);
+                    timers[pollId] = setTimeout(function () {
+                        delete timers[pollId];
+                        ask(pollId);
+                    }, answered.wait_ms);
                 }  // else the run ended: stop asking
             },
             // The background job ended. Its answer is usually a note (the run's record is in the
