@@ -8,6 +8,13 @@
     // gallery.drag_preview). At most once per frame; the server's redraw follows on release.
     const preview = {frame: null, args: null};
 
+    // A typed array as the server sends one (gallery.ready_views), as a plain array: what the
+    // chart holds for any view, whoever drew it.
+    function decoded(typed) {
+        const bytes = Uint8Array.from(atob(typed.bdata), (c) => c.charCodeAt(0));
+        return Array.from(new Float32Array(bytes.buffer));
+    }
+
     function previewDrag(data, figure, name, value) {
         const slope = data && data.slopes && data.slopes[name];
         if (!slope || typeof value !== "number" || !figure || !Array.isArray(figure.data)
@@ -87,6 +94,21 @@
                     sendDrag(trigger.name, dragValue);
                 }
                 return [noUpdate(), dragValue];
+            },
+            // A new function: its tutorial view is ready in the browser (gallery.ready_views), so
+            // draw it now; the server's answer then brings the formula and the properties. Any
+            // other view (the derivative shown, another range, overlays) is the server's to draw.
+            showReadyView: function (name, derivative, xmin, xmax, compare, ready, figure) {
+                const entry = ready && ready.views && ready.views[name];
+                const plain = !(Array.isArray(derivative) && derivative.length)
+                    && !(Array.isArray(compare) && compare.length)
+                    && xmin === ready.xmin && xmax === ready.xmax;
+                if (!entry || !plain || !figure || !figure.layout) {
+                    return [noUpdate(), noUpdate()];
+                }
+                const trace = Object.assign({}, entry.trace, {x: decoded(ready.x), y: decoded(entry.trace.y)});
+                const layout = Object.assign({}, figure.layout, {yaxis: entry.yaxis});
+                return [{data: [trace], layout: layout}, entry.key];
             },
             // The figure arrived: send the newest waiting value. Set from a fresh task: returned as
             // an output here it would be a cycle (draw -> figure -> draw) that Dash ignores.

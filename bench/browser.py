@@ -61,9 +61,12 @@ ARM_PROBE_JS = """
         if (probe.clicked !== null) {
             if (watch.kind === "trace") {
                 const value = traceValue();
-                if (value && value !== before && value.length >= 1) {
+                // (a typed array, {dtype, bdata}, is what go.Figure sends for numpy data)
+                const size = value && value.bdata ? (parseInt(value.dtype.slice(1), 10) || 8) : 1;
+                const points = value ? (value.bdata ? atob(value.bdata).length / size : value.length) : 0;
+                if (value && value !== before && points >= 1) {
                     probe.seen = now;
-                    probe.points = value.length;
+                    probe.points = points;
                 }
             } else {
                 const text = (document.querySelector(watch.selector).textContent || "").trim();

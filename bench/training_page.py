@@ -28,16 +28,16 @@ def wait_no_jobs(server: AppProcess, timeout: float = 15.0) -> None:
         raise RuntimeError(f"a training job still runs after {timeout:.0f} s")
 
 
-def open_training(page, server: AppProcess, query: str) -> None:
+def open_training(page, server: AppProcess, query: str, peer: bool = False) -> None:
     """The page opened fresh from a URL, as in a new tab: the tab's last run (which a reload would
-    show again) is forgotten first."""
+    show again) is forgotten first. `peer`: the plain Dash version (bench/peer_app.py)."""
     if page.url.startswith(server.url):
         page.evaluate("() => window.sessionStorage.clear()")
     page.goto(f"{server.url}/{query}")
     page.wait_for_selector(f"{LOSS} .js-plotly-plot")
     page.wait_for_function("() => (document.querySelector('#status').textContent || '').startsWith('Ready')")
-    # check_controls runs once on load and rewrites the address bar; let it finish first
-    page.wait_for_function("() => window.location.search.includes('approach=')")
+    if not peer:  # check_controls runs once on load and rewrites the address bar; let it finish first
+        page.wait_for_function("() => window.location.search.includes('approach=')")
     wait_quiet(page, LOSS, "x")
 
 
@@ -65,14 +65,16 @@ def status_word(page) -> str:
     return words[0] if words else ""
 
 
-def stop_run(page, server: AppProcess) -> None:
-    """Cancel the run if it still goes; wait until its job is gone and the chart is quiet."""
+def stop_run(page, server: AppProcess, peer: bool = False) -> None:
+    """Cancel the run if it still goes; wait until its job is gone and the chart is quiet. (The
+    plain Dash version's status keeps its last progress line when cancelled.)"""
     if not page.is_disabled("#cancel-button"):
         page.click("#cancel-button")
-    page.wait_for_function(
-        "(words) => words.includes((document.querySelector('#status').textContent || '').trim().split(/\\s+/)[0])",
-        arg=list(FINAL_WORDS),
-    )
+    if not peer:
+        page.wait_for_function(
+            "(words) => words.includes((document.querySelector('#status').textContent || '').trim().split(/\\s+/)[0])",
+            arg=list(FINAL_WORDS),
+        )
     wait_no_jobs(server)
     page.wait_for_function("() => !document.querySelector('#train-button').disabled")
     wait_quiet(page, LOSS, "x")

@@ -8,6 +8,7 @@ ordinary arrays.
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -20,6 +21,11 @@ from core.curves import float32_list
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f")
 WEIGHT_NAMES = ("w0 (intercept)", "w1 (coefficient of a)", "w2 (coefficient of b)")
 _TEMPLATE = pio.templates["plotly_white"].to_plotly_json()  # resolved once, not per figure
+
+
+def typed_array(values: np.ndarray) -> dict:
+    """float32 values as plotly.js reads a typed array: a third of their JSON text, decoded natively."""
+    return {"dtype": "f4", "bdata": base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")}
 
 
 def base_layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:

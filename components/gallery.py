@@ -6,6 +6,7 @@ ranges, formulas, the seed's y-limits, values and autograd derivatives, and the 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any, Mapping
@@ -25,7 +26,7 @@ from dash import (
 
 from components import ids
 from components.triggers import triggered_props
-from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure
+from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure, typed_array
 from core.numbers import exact_text
 from core.activations import (
     ACTIVATIONS,
@@ -163,6 +164,39 @@ def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) ->
     }
 
 
+def view_key(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
+             derivative: bool) -> str:
+    """Names the curves a figure shows, so a view the browser shows already is not sent again."""
+    return json.dumps([name, {k: float(v) for k, v in params.items()}, float(xmin), float(xmax), compare, derivative],
+                      sort_keys=True)
+
+
+def ready_in_browser(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
+                     derivative: bool) -> bool:
+    """The views the browser keeps ready (`ready_views`): a function alone at its defaults on the
+    tutorial's grid, without the derivative."""
+    return not derivative and not compare and (xmin, xmax) == (DEFAULT_XMIN, DEFAULT_XMAX) \
+        and dict(params) == defaults(name)
+
+
+@functools.lru_cache(maxsize=1)
+def ready_views() -> dict:
+    """Every function's tutorial view, drawn as `view` draws it, sent once when the gallery opens:
+    choosing another function then redraws at once, in the browser (assets/gallery.js), while the
+    server's answer brings the formula and the properties. Typed arrays keep it to ~210 KB."""
+    x = make_grid(DEFAULT_XMIN, DEFAULT_XMAX)
+    views = {}
+    for name, activation in ACTIVATIONS.items():
+        params = defaults(name)
+        y, _dy = evaluate(name, x, params)
+        figure = serve_activation_figure(x, [{"label": label(name, params), "y": y}], None, activation.ylim)
+        trace = {**figure["data"][0], "y": typed_array(y)}
+        del trace["x"]  # one copy for all: `x` below
+        views[name] = {"trace": trace, "yaxis": figure["layout"]["yaxis"],
+                       "key": view_key(name, params, DEFAULT_XMIN, DEFAULT_XMAX, [], False)}
+    return {"x": typed_array(x), "xmin": DEFAULT_XMIN, "xmax": DEFAULT_XMAX, "views": views}
+
+
 def defaults(name: str) -> dict[str, float]:
     return {p.name: p.default for p in ACTIVATIONS[name].params}
 
@@ -296,8 +330,10 @@ def layout(**query) -> html.Div:
         ],
         className="panel charts",
     )
+    shown = view_key(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compare, derivative)
     stores = [dcc.Store(id=ids.GALLERY_QUERY), dcc.Store(id=ids.PARAM_DRAG),
-              dcc.Store(id=ids.DRAG_PREVIEW, data=preview)]
+              dcc.Store(id=ids.DRAG_PREVIEW, data=preview), dcc.Store(id=ids.SHOWN_VIEW, data=shown),
+              dcc.Store(id=ids.READY_VIEWS)]
     return html.Div([controls, chart, *stores], className="page gallery")
 
 
@@ -318,16 +354,19 @@ def param_spec(name, param_name):
     return next((p for p in ACTIVATIONS[name].params if p.name == param_name), None)
 
 
-def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, slider_ids):
+def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, slider_ids, shown_view=None):
     """Validate everything on the server (any client can post anything) and redraw.
 
-    The browser's redraw is the slow part, so only what changed is sent: while a handle is
-    dragged, the curve alone (the table and the address follow when it is let go); the formula
-    and the torch.nn line only when the function changes.
+    The browser's redraw is the slow part, so only what changed is sent: no figure the browser
+    shows already (`shown_view`, or the ready view it drew itself when the function changed);
+    while a handle is dragged, the curve alone (the table and the address follow when it is let
+    go); the formula and the torch.nn line only when the function changes.
     """
     triggered = triggered_props()
     dragging = isinstance(dragged, dict) and triggered == {f"{ids.PARAM_DRAG}.data"}
-    raw = settings_from_controls(name, slider_values, slider_ids, xmin, xmax)
+    new_function = f"{ids.ACTIVATION}.value" in triggered
+    # a new function starts at its defaults: the sliders still shown are the previous function's
+    raw = settings_from_controls(name, [] if new_function else slider_values, slider_ids, xmin, xmax)
     if dragging:
         raw.update({k: v for k, v in dragged.items() if isinstance(k, str) and k not in ("xmin", "xmax")})
     resolved = resolve(name, raw)
@@ -335,13 +374,22 @@ def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, sli
     derivative = isinstance(show_derivative, list) and "on" in show_derivative
     figure, table, formula, torch_text, preview = view(
         resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
+    shown = view_key(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
+    ready = ready_in_browser(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
+    # (a drag's answer always carries its figure: assets/gallery.js waits for it to send the next)
+    if not dragging and (shown == shown_view or (triggered == {f"{ids.ACTIVATION}.value"} and ready)):
+        figure = no_update
     notices = [html.P(e, className="notice") for e in resolved.errors + compare_errors]
     query = gallery_query(resolved.name, resolved.params, resolved.xmin, resolved.xmax, compared, derivative)
     if dragging:  # (an unchanged list of notices would still make Dash re-walk the layout)
-        return figure, no_update, no_update, no_update, preview, notices or no_update, no_update
-    if triggered and f"{ids.ACTIVATION}.value" not in triggered:
+        return figure, no_update, no_update, no_update, preview, shown, notices or no_update, no_update
+    if triggered and not new_function:
         formula = torch_text = no_update
-    return figure, table, formula, torch_text, preview, notices, query
+    return figure, table, formula, torch_text, preview, shown, notices, query
+
+
+def send_ready_views(_graph_id):
+    return ready_views()
 
 
 def reset_view(_clicks, name, slider_ids):
@@ -389,6 +437,7 @@ def register_callbacks(app) -> None:
         Output(ids.FORMULA, "children"),
         Output(ids.TORCH_EQUIVALENT, "children"),
         Output(ids.DRAG_PREVIEW, "data"),
+        Output(ids.SHOWN_VIEW, "data"),
         Output(ids.GALLERY_NOTICE, "children"),
         Output(ids.GALLERY_QUERY, "data"),
         Input(ids.ACTIVATION, "value"),
@@ -399,8 +448,25 @@ def register_callbacks(app) -> None:
         Input(ids.COMPARE, "value"),
         Input(ids.PARAM_DRAG, "data"),
         State(slider_id(ALL), "id"),
+        State(ids.SHOWN_VIEW, "data"),
         prevent_initial_call=True,
     )(draw)
+    # Sent once the page has loaded (it is not needed for the first view): every function's ready
+    # view; a new function is then drawn in the browser at once, without waiting for the server.
+    app.callback(Output(ids.READY_VIEWS, "data"), Input(ids.ACTIVATION_GRAPH, "id"))(send_ready_views)
+    app.clientside_callback(
+        ClientsideFunction("gallery", "showReadyView"),
+        Output(ids.ACTIVATION_GRAPH, "figure", allow_duplicate=True),
+        Output(ids.SHOWN_VIEW, "data", allow_duplicate=True),
+        Input(ids.ACTIVATION, "value"),
+        State(ids.SHOW_DERIVATIVE, "value"),
+        State(ids.XMIN, "value"),
+        State(ids.XMAX, "value"),
+        State(ids.COMPARE, "value"),
+        State(ids.READY_VIEWS, "data"),
+        State(ids.ACTIVATION_GRAPH, "figure"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.ACTIVATION, "value"),
         Output(ids.XMIN, "value"),

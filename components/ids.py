@@ -99,3 +99,5 @@ FORMULA = "formula"
 TORCH_EQUIVALENT = "torch-equivalent"
 PROPERTIES = "properties"
 GALLERY_QUERY = "gallery-query"
+SHOWN_VIEW = "shown-view"  # which view the chart shows (gallery.view_key)
+READY_VIEWS = "ready-views"  # every function's tutorial view, kept in the browser

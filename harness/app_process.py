@@ -65,6 +65,7 @@ class AppProcess(ManagedProcess):
     gunicorn_workers: > 0 runs `gunicorn -w N app:server` instead of app.py.
     cache_dir: a job cache shared with others (gunicorn and Celery workers share one secret).
     redis_url: run jobs on Celery workers through this Redis (DASH_JOBS=celery).
+    module: run `python -m <module>` instead (bench.peer_app: the plain Dash reference).
     """
 
     signal_group_on_stop = True  # SIGTERM to the server and its jobs at once
@@ -72,7 +73,8 @@ class AppProcess(ManagedProcess):
     def __init__(self, workdir: Path | str | None = None, *, port: int | None = None,
                  faults: Mapping[str, object] | None = None, env: Mapping[str, str | None] | None = None,
                  gunicorn_workers: int = 0, cache_dir: Path | str | None = None,
-                 redis_url: str | None = None, startup_timeout: float = STARTUP_TIMEOUT):
+                 redis_url: str | None = None, startup_timeout: float = STARTUP_TIMEOUT,
+                 module: str | None = None):
         self.owns_workdir = workdir is None
         self.workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="app-process-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -89,9 +91,10 @@ class AppProcess(ManagedProcess):
                     "--no-control-socket", "--graceful-timeout", "5", "app:server"]
             self.what = f"gunicorn -w {gunicorn_workers} app:server"
             self.stop_signal, self.stop_grace, self.signal_group_on_stop = signal.SIGINT, 2.0, False  # quick shutdown
-        elif self.faults:
-            argv = [sys.executable, "-m", "harness.faulty_app"]
-            self.what = "python -m harness.faulty_app"
+        elif self.faults or module:
+            module = module or "harness.faulty_app"
+            argv = [sys.executable, "-m", module]
+            self.what = f"python -m {module}"
         else:
             argv = [sys.executable, "app.py"]
             self.what = "python app.py"

@@ -50,6 +50,7 @@ SERVER_CALLBACKS = [
     "components.gallery.show_param_controls",
     "components.gallery.draw",
     "components.gallery.reset_view",
+    "components.gallery.send_ready_views",
     "components.training.check_controls",
     "components.training.redraw_loss",
     "components.training.use_seed",
@@ -70,6 +71,7 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(url)",
     "clientside(_pages_store)",
     "clientside(activation-graph)",
+    "clientside(activation)",
     'clientside({"name":["MATCH"],"type":"param-slider"})',
 ]
 

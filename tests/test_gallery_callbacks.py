@@ -175,7 +175,7 @@ def with_trigger(component_id, func, *args, prop="value"):
 
 
 def test_the_default_view_is_the_seeds_identity_plot():
-    fig, table, formula, torch_text, _preview, notice, query = draw()
+    fig, table, formula, torch_text, _preview, _shown, notice, query = draw()
     assert len(traces(fig)) == 1
     x, y = xy(fig)
     assert len(x) == 2000 and x[0] == -10 and abs(x[-1] - 9.99) < 1e-6
@@ -348,7 +348,7 @@ def test_comparing_everything_is_capped_with_a_message():
 
 def test_compare_accepts_the_urls_comma_separated_form():
     outputs = call_draw("identity", [], [], -10, 10, "sigmoid, tanh", [])
-    assert len(traces(outputs[0])) == 3 and outputs[5] == []
+    assert len(traces(outputs[0])) == 3 and outputs[-2] == []
 
 
 # --- the x range --------------------------------------------------------------------------------
@@ -427,7 +427,7 @@ HOSTILE = [
 @pytest.mark.parametrize("args, words", HOSTILE)
 def test_hostile_input_gives_a_notice_and_a_clean_figure(args, words):
     outputs = call_draw(*args)
-    fig, table, formula, torch_text, _preview, notice, query = outputs
+    fig, table, formula, torch_text, _preview, _shown, notice, query = outputs
     assert_strict_json(outputs)
     assert_sane_figure(fig)
     shown = text(notice)
@@ -504,11 +504,11 @@ SLIDER_IDS = st.lists(
 def test_draw_never_raises_and_answers_strict_json(name, slider_values, show_derivative, xmin,
                                                    xmax, compare, slider_ids):
     outputs = call_draw(name, slider_values, show_derivative, xmin, xmax, compare, slider_ids)
-    assert len(outputs) == 7
+    assert len(outputs) == 8
     assert_strict_json(outputs)
     assert_sane_figure(outputs[0])
-    assert isinstance(outputs[5], list) and isinstance(outputs[6], str)
-    assert outputs[6].startswith("?fn=")
+    assert isinstance(outputs[-2], list) and isinstance(outputs[-1], str)
+    assert outputs[-1].startswith("?fn=")
 
 
 # --- deep links: layout(**query) ----------------------------------------------------------------
@@ -719,7 +719,7 @@ def test_a_dragged_handle_redraws_with_its_value_and_junk_from_the_drag_store_is
         return with_trigger(ids.PARAM_DRAG, gallery.draw, "elu", [0.9], [], -10, 10, [], value, [ALPHA],
                             prop="data")
 
-    fig, table, formula, torch_text, preview, notice, query = dragged({"alpha": 0.3, "at": 1})
+    fig, table, formula, torch_text, preview, _shown, notice, query = dragged({"alpha": 0.3, "at": 1})
     assert at(fig, -1) == pytest.approx(elu(np.array([-1.0]), 0.3)[0], rel=1e-6) and notice is no_update
     assert "alpha=0.3" in traces(fig)[0]["name"]
     # while dragging only the curve is redrawn; the table and the address follow on release
@@ -734,7 +734,7 @@ def test_the_formula_is_sent_only_when_the_function_changes():
     from components import ids
 
     released = with_trigger(ALPHA, gallery.draw, "elu", [0.4], [], -10, 10, [], None, [ALPHA])
-    fig, table, formula, torch_text, preview, notice, query = released
+    fig, table, formula, torch_text, preview, _shown, notice, query = released
     assert formula is no_update and torch_text is no_update
     assert "alpha=0.4" in query and table is not no_update
     picked = with_trigger(ids.ACTIVATION, gallery.draw, "elu", [0.4], [], -10, 10, [], None, [ALPHA])
@@ -755,3 +755,50 @@ def test_the_drag_preview_carries_exact_slopes_for_affine_parameters_only():
     assert draw("elu", {"alpha": 0.5})[4]["derivative_trace"] is None
     assert draw("trelu", {"thres": 1})[4]["slopes"] == {}
     assert set(draw("linear", {"slope": 1, "intercept": 0})[4]["slopes"]) == {"slope", "intercept"}
+
+
+# --- ready views: a new function drawn in the browser at once ------------------------------------
+
+def decoded(typed: dict) -> np.ndarray:
+    import base64
+
+    return np.frombuffer(base64.b64decode(typed["bdata"]), dtype="<f4")
+
+
+def test_every_function_has_a_ready_view_equal_to_the_servers():
+    ready = gallery.ready_views()
+    x = decoded(ready["x"])
+    assert set(ready["views"]) == set(ACTIVATIONS) and len(x) == 2000
+    for name, entry in ready["views"].items():
+        fig, *_ = draw(name, gallery.defaults(name))
+        served = traces(fig)[0]
+        np.testing.assert_array_equal(decoded(entry["trace"]["y"]), np.float32(served["y"]))
+        np.testing.assert_array_equal(x, np.float32(served["x"]))
+        assert entry["trace"]["name"] == served["name"]
+        assert entry["yaxis"]["range"] == list(ACTIVATIONS[name].ylim)
+    assert len(json.dumps(ready)) < 300_000  # sent once per gallery visit
+
+
+def test_a_view_the_browser_shows_already_is_not_sent_again():
+    ids_ = [gallery.slider_id("alpha")]
+    first = call_draw("elu", [0.5], [], -10, 10, [], ids_)
+    fig, *_rest = first
+    shown = first[5]
+    assert isinstance(fig, dict)
+    again = gallery.draw("elu", [0.5], [], -10, 10, [], None, ids_, shown)
+    assert again[0] is no_update and again[5] == shown
+    other = gallery.draw("elu", [0.7], [], -10, 10, [], None, ids_, shown)
+    assert isinstance(other[0], dict) and other[5] != shown
+
+
+def test_a_new_function_at_its_defaults_is_drawn_by_the_browser_and_described_by_the_server():
+    """The browser drew the ready view when the function changed: the server's answer brings the
+    formula, the properties and the view's key, not the figure. Old sliders (the previous
+    function's) do not leak into the new function."""
+    old_sliders = [gallery.slider_id("alpha")]
+    out = with_trigger(ids.ACTIVATION, gallery.draw, "elu", [0.1], [], -10, 10, [], None, old_sliders, "x")
+    fig, table, formula, *_ = out
+    assert fig is no_update and "alpha" in formula or "alpha" in str(formula)
+    assert out[5] == gallery.ready_views()["views"]["elu"]["key"]  # alpha 0.9, not the 0.1 left over
+    shown_derivative = with_trigger(ids.ACTIVATION, gallery.draw, "elu", [], ["on"], -10, 10, [], None, [], "x")
+    assert isinstance(shown_derivative[0], dict)  # not a ready view: the server draws it

@@ -162,7 +162,8 @@ def test_health_and_train_with_redis_unreachable_answer_at_once(tmp_path):
 
 @pytest.mark.slow
 def test_health_with_redis_up_counts_workers(tmp_path, redis_server):
-    backend = backends.build(celery_env(tmp_path, redis_server.url))
+    # another database of the same Redis: no worker listens there, whichever tests started one
+    backend = backends.build(celery_env(tmp_path, redis_server.url.rsplit("/", 1)[0] + "/1"))
     report = backend.health()
     assert report["ok"] is False and report["workers"] == 0 and "no worker answered" in report["detail"]
 
