@@ -33,6 +33,7 @@ FETCH_LOG_JS = """
             response.clone().text().then((text) => {
                 entry.bytes = new TextEncoder().encode(text).length;
                 entry.progress = text.includes('"loss-graph"');
+                entry.final = text.includes('"run-result"');  // the run's end: its whole record
             });
             return response;
         });

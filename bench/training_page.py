@@ -106,9 +106,10 @@ def stream_and_sample_job(page, server: AppProcess, seconds: float) -> float:
 
 
 def progress_response_bytes(page) -> list[int]:
-    """Sizes of every poll response that carried a curve update, as the browser received them."""
+    """Sizes of every poll response that carried a streamed curve update (not the run's end, which
+    brings its whole record), as the browser received them."""
     return [e["bytes"] for e in fetch_log(page)
-            if "run-poll.data" in e["changed"] and e.get("progress") and e.get("bytes")]
+            if "run-poll.data" in e["changed"] and e.get("progress") and not e.get("final") and e.get("bytes")]
 
 
 def click_to_done(page, server: AppProcess, timeout_s: float) -> tuple[float, float]:

@@ -12,14 +12,17 @@ from __future__ import annotations
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
+import numpy as np
+
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from components import figures, ids, run_panel, runs, visitor
 from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.approaches import APPROACHES
+from core.curves import thin_indices
 from core.numbers import exact_text
-from core.regression import first_epoch, train
+from core.regression import PROGRESS_WEIGHT_POINTS, first_epoch, train
 from core.run_record import checked_record, make_record, record_csv
 from core.run_status import format_weights, progress_text
 from core.script import standalone_script
@@ -138,9 +141,13 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
         if record is None:  # Failed or Invalid: nothing was learned; keep the curves shown
             return out
         learned = record.get("learned_weights")
+        # the weights chart needs no more points than while streaming: the answer stays small
+        kept = thin_indices(np.asarray(record["losses"], dtype=float), PROGRESS_WEIGHT_POINTS).tolist()
+        weights = {"epochs": [record["epochs"][i] for i in kept],
+                   "weights": [[series[i] for i in kept] for series in record["weights"]]}
         out.update(
             loss=figures.loss_curve_patch(record["epochs"], record["losses"], record.get("label", "")),
-            weights=figures.weights_curve_patch(record, record["config"]["true_weights"]),
+            weights=figures.weights_curve_patch(weights, record["config"]["true_weights"]),
             learned=format_weights(learned) if learned else f"— ({record['status'].lower()})",
             table=result_table(record),
             use_seed_hidden=False,

@@ -118,3 +118,19 @@ def test_the_overlay_redraw_reads_the_tabs_run_from_the_server(tmp_path):
     assert len(training.current_curve(backend, started.handle, "me")["epochs"]) == 1000
     assert training.current_curve(backend, started.handle, "someone else") is None
     assert training.current_curve(backend, "junk", "me") is None
+
+
+def test_the_end_of_a_million_epoch_run_is_drawn_from_a_bounded_answer():
+    """The final curve keeps every epoch up to 2,000 (min/max-thinned beyond); the weights chart
+    gets no more points than while streaming."""
+    from core.regression import TrainingResult
+    from core.run_record import make_record
+    from core.training_config import TrainingConfig
+
+    losses = np.linspace(100, 1, 1_000_000) + np.random.default_rng(0).random(1_000_000)
+    weights = np.random.default_rng(1).random((1_000_000, 3)).astype(np.float32)
+    record = make_record(TrainingResult(TrainingConfig(epochs=1_000_000, seed=1), "Done", losses, weights, None, 9.0),
+                         "r")
+    drawn = training.draw_run(runs.RunView("r", "Done", "Done", record=record), fresh=True)
+    size = len(json.dumps(drawn, allow_nan=False, default=lambda v: v.to_plotly_json()))
+    assert size <= 64 * 1024, size
