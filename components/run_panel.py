@@ -120,8 +120,9 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     except JobStoreUnavailable as exc:
         view = runs.RunView(run_id, "Failed", status_line(failed_record(
             run_id, {}, reason("lost_contact", detail=exc.detail()))))
-    if _unrecorded_result(job, run_id) and (not view.ended or runs.only_presumed(view)):
-        view = runs.RunView(run_id, job["status"], status_line(job), record=job)
+    answer = _unrecorded_result(page, job, run_id)
+    if answer is not None and (not view.ended or runs.only_presumed(view)):
+        view = runs.RunView(run_id, answer["status"], status_line(answer), record=answer)
     if view.ended:
         backend.reap()
         out.update(status=view.line, views=page.draw(view, True), train_disabled=False, cancel_disabled=True,
@@ -144,10 +145,12 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     return out
 
 
-def _unrecorded_result(job: Any, run_id: str) -> bool:
-    """The job's own answer (through Dash) holds its record: it could not write it to the store.
-    It wins over what the page could only presume (no result seen: Failed)."""
-    return isinstance(job, dict) and job.get("run_id") == run_id and "status" in job and not job.get("recorded")
+def _unrecorded_result(page: RunPage, job: Any, run_id: str) -> dict | None:
+    """The record the job's own answer (through Dash) holds when it could not write it to the
+    store; it wins over what the page could only presume (no result seen: Failed). Checked like
+    anything else from the browser."""
+    record = page.kind.check_record(job) if isinstance(job, dict) and not job.get("recorded") else None
+    return record if record is not None and record.get("run_id") == run_id else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -304,3 +304,16 @@ def test_a_job_is_forked_with_torch_dynamo_already_imported(tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "0", "the job was forked before torch._dynamo was imported"
+
+
+@pytest.mark.parametrize("forged", [
+    {"status": "Done"}, {"status": "Done", "run_id": None}, {"status": 5, "epochs_run": "x"},
+    {"status": "Done", "epochs_run": 3, "recorded": False}, "junk", [1], None,
+])
+def test_a_forged_job_answer_changes_nothing(backend, forged):
+    """The job's answer comes back from the browser: a forged one is checked like any record."""
+    out = follow(backend, [TRAIN])
+    if isinstance(forged, dict) and "run_id" in forged:
+        forged = {**forged, "run_id": out["request"]["run_id"]}
+    polled = follow(backend, [POLL], handle=out["handle"], shown=1, job=forged)
+    assert polled["status"].startswith("Running")
