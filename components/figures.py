@@ -113,8 +113,9 @@ def weights_curve_patch(current: Mapping[str, Any], true_weights: Sequence[float
     for k, trace in enumerate(WEIGHT_TRACES):
         patch["data"][trace]["x"] = current["epochs"]
         patch["data"][trace]["y"] = current["weights"][k]
-    for k, trace in enumerate(TRUE_WEIGHT_TRACES if true_weights is not None else ()):
-        patch["data"][trace] = true_weight_line(k, true_weights[k])
+    if true_weights is not None:
+        for k, trace in enumerate(TRUE_WEIGHT_TRACES):
+            patch["data"][trace] = true_weight_line(k, true_weights[k])
     return patch
 
 

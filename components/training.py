@@ -156,9 +156,10 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     progress = view.progress
     if progress:
         out["loss"] = figures.loss_curve_patch(progress["loss_epochs"], progress["losses"])
-        curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
-        true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
-        out["weights"] = figures.weights_curve_patch(curve, true_weights if fresh else None)
+        if progress["epochs_done"] > 1:  # the first point alone: the loss chart first, it comes sooner
+            curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
+            true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
+            out["weights"] = figures.weights_curve_patch(curve, true_weights)
     return out
 
 
