@@ -1,13 +1,13 @@
 """Activation gallery (path `/gallery`): the seed's functions and today's, with live parameters.
 
 Everything shown comes from the one registry in `core.activations`: names, parameters and their
-ranges, formulas, the seed's y-limits, values and autograd derivatives, and the properties.
+ranges, formulas, the seed's y-limits, values and autograd derivatives; the properties panel
+(`properties_panel`) shows what `core.exact_properties` works out for it.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ from dash import (
 from components import ids
 from components.triggers import triggered_props
 from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure
+from components.properties_panel import properties_table
 from core.numbers import exact_text
 from core.activations import (
     ACTIVATIONS,
@@ -38,7 +39,6 @@ from core.activations import (
     parameter_slopes,
     resolve,
 )
-from core.activation_properties import properties
 from core.curves import float32_list
 
 GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
@@ -104,26 +104,6 @@ def gallery_query(name: str, params: Mapping[str, float], xmin: float, xmax: flo
     return "?" + urlencode(query, safe=",")
 
 
-def _bound(value: float) -> str:
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    return f"{value:.4g}"
-
-
-def properties_rows(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-    low, high = props["range"]
-    saturating = {"both": "yes, on both sides", "left": "yes, for x → −∞",
-                  "right": "yes, for x → +∞", "none": "no"}[props["saturating"]]
-    return [
-        ("Range", f"[{_bound(low)}, {_bound(high)}]"),
-        ("Monotonic", "yes" if props["monotonic"] else "no"),
-        ("Continuity", props["continuity"]),
-        ("Zero-centred (f(0) = 0)", "yes" if props["zero_centred"] else "no"),
-        ("Saturating", saturating),
-        ("f′(0)", f"{props['derivative_at_0']:.4g}"),
-    ]
-
-
 def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
          compare: list[str], derivative: bool):
     """(figure, properties table, formula markdown, torch.nn text, drag preview) for one view."""
@@ -136,10 +116,7 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
     figure = serve_activation_figure(
         x, curves, dy if derivative else None, activation.ylim if default_range else None
     )
-    table = html.Table(
-        html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in properties_rows(properties(name, params))]),
-        className="props-table",
-    )
+    table = properties_table(name, params)
     formula = f"$$\n{activation.formula_latex}\n$$"  # on their own lines: display math, not markdown
     if activation.torch_nn:
         torch_text = ["In PyTorch: ", html.Code(activation.torch_nn)]
