@@ -128,7 +128,8 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
 def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) -> dict:
     """The slopes of the drawn curve (trace 0) and of its derivative (trace 1, when shown) for
     each affine parameter: while its handle moves, assets/gallery.js draws f + Δ·slope itself,
-    with no round trip; the server's own redraw follows when the handle is let go."""
+    with no round trip; the server's own redraw (the shading where f′ vanishes too) follows when
+    the handle is let go."""
     slopes = parameter_slopes(name, x, params)
     return {
         "params": dict(params),

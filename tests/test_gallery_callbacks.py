@@ -299,6 +299,43 @@ def test_the_derivative_trace_is_torch_autograds(name):
     np.testing.assert_allclose(xy(fig, 1)[1], expected, rtol=1e-5, atol=1e-6)
 
 
+def shaded(fig) -> list[float]:
+    """The shaded strips' edges, left to right: [start, end, start, end, …]."""
+    return [edge for s in figure_dict(fig)["layout"].get("shapes", []) for edge in (s["x0"], s["x1"])]
+
+
+# Where |f′| < 0.01, by hand: σ′ = σ(1 − σ) = 0.01 at σ = (1 − √0.96) / 2, x = ±ln(σ / (1 − σ));
+# tanh′ = 1 − tanh² = 0.01 at x = ±artanh(√0.99); the Gaussian's f′ = −2x e^(−x²) also at its
+# top, |x| < 0.005; ReLU's and the binary step's f′ are 0 on x ≤ 0 and everywhere.
+_SIGMOID_EDGE = -math.log((1 - math.sqrt(0.96)) / (1 + math.sqrt(0.96)))
+_TANH_EDGE = math.atanh(math.sqrt(0.99))
+VANISHING = {  # the edges, as `shaded` lists them
+    "sigmoid": [-10, -_SIGMOID_EDGE, _SIGMOID_EDGE, 9.99],
+    "tanh": [-10, -_TANH_EDGE, _TANH_EDGE, 9.99],
+    "gaussian": [-10, -2.495, -0.005, 0.005, 2.495, 9.99],
+    "relu": [-10, 0],
+    "binary_step": [-10, 9.99],
+    "identity": [],
+    "leaky_relu": [],
+}
+
+
+@pytest.mark.parametrize("name", list(VANISHING))
+def test_the_regions_where_the_gradient_vanishes_are_shaded_with_the_derivative(name):
+    fig = draw(name, derivative=True)[0]
+    assert shaded(fig) == pytest.approx(VANISHING[name], abs=0.006)  # half a grid step
+    assert shaded(draw(name)[0]) == []
+    shapes = figure_dict(fig)["layout"].get("shapes", [])
+    assert [s["showlegend"] for s in shapes] == [i == 0 for i in range(len(shapes))]  # one legend entry
+    assert all(s["name"] == "|f′(x)| < 0.01: the gradient vanishes" and s["yref"] == "paper" for s in shapes)
+    assert len(traces(fig)) == 2  # trace 0 f(x), trace 1 f′(x): shapes are not traces
+
+
+def test_the_shading_follows_the_parameter():
+    assert shaded(draw("leaky_relu", {"alpha": 0.005}, derivative=True)[0]) == pytest.approx([-10, 0.005])
+    assert shaded(draw("linear", {"slope": 0.0, "intercept": 1.0}, derivative=True)[0]) == pytest.approx([-10, 9.99])
+
+
 @pytest.mark.parametrize("value", ["on", ["off"], [True], {"on": 1}, 1, None, [["on"]]])
 def test_only_the_checked_box_shows_the_derivative(value):
     outputs = call_draw("sigmoid", [], value, -10, 10, [], [])
