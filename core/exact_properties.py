@@ -110,6 +110,7 @@ class ExactProperties:
 
     @property
     def break_at_zero(self) -> Break | None:
+        """The break at 0 where f is not differentiable there, if any."""
         return next((b for b in self.breaks if b.at.value == 0 and not b.differentiable), None)
 
 
@@ -125,10 +126,6 @@ def exact_properties(name: str, params: Mapping[str, float] | None = None) -> Ex
 INF, NEG_INF = Number(math.inf), Number(-math.inf)
 ZERO, ONE, HALF = Number(0.0), Number(1.0), Number(0.5)
 REALS = Interval(NEG_INF, INF)
-
-
-def _param(symbol: str, value: float) -> Number:
-    return Number(value, symbol)
 
 
 def _negated(n: Number) -> Number:
@@ -166,7 +163,7 @@ def _kinked_at_zero(left_slope: Number, lowest: Number, autograd: Number, plotte
 
 
 def _linear(slope: float, intercept: float) -> ExactProperties:
-    w, b = _param("w", slope), _param("b", intercept)
+    w, b = Number(slope, "w"), Number(intercept, "b")
     if slope == 0:  # the constant b
         return ExactProperties(Range(points=(b,)), (b, b), (Trend(REALS, "constant"),), (), b, w)
     limits = (NEG_INF, INF) if slope > 0 else (INF, NEG_INF)
@@ -181,7 +178,7 @@ def _binary_step() -> ExactProperties:
 
 
 def _leaky_relu(alpha: float) -> ExactProperties:
-    a = _param("α", alpha)
+    a = Number(alpha, "α")
     if alpha == 1:  # the identity
         return _whole("increasing")
     # torch.nn.LeakyReLU's gradient at 0 is the negative slope; the tutorial's x ≥ 0 branch gives 1
@@ -189,7 +186,7 @@ def _leaky_relu(alpha: float) -> ExactProperties:
 
 
 def _elu(alpha: float) -> ExactProperties:
-    a = _param("α", alpha)
+    a = Number(alpha, "α")
     # torch.nn.ELU's gradient at 0 is α, from its x ≤ 0 branch; the tutorial's x ≥ 0 branch gives 1
     props = _kinked_at_zero(a, _negated(a), a, ONE)
     if alpha == 1:  # f′ meets at 1, but f″ jumps from αe⁰ = 1 to 0
@@ -199,7 +196,7 @@ def _elu(alpha: float) -> ExactProperties:
 
 def _trelu(thres: float) -> ExactProperties:
     # x above θ, else 0: torch.nn.Threshold, whose gradient at θ itself is 0, as the formula's
-    t = _param("θ", thres)
+    t = Number(thres, "θ")
     trends = (Trend(Interval(NEG_INF, t, (False, True)), "constant"),
               Trend(Interval(t, INF, (thres == 0, False)), "increasing"))
     if thres == 0:  # ReLU
