@@ -4,7 +4,8 @@ What the gallery's Properties panel shows: the range as a union of intervals and
 where f rises and falls, where f or a derivative jumps, the limits at ±∞, f(0) and f′(0), and at
 each point where f is not differentiable the slopes on either side and what PyTorch's autograd
 returns there. `core.activation_properties` measures the same things from samples; the tests hold
-the two against each other. Pure logic: the standard library only.
+the two against each other. Pure logic: written by hand, it reads from `core.activations` only
+the parameters' defaults and the name of each torch.nn module.
 
 A value that depends on a parameter or is a named constant keeps its symbol (−α, π/2, λα) beside
 its number, so the panel can write the range as a mathematician does: (−α, ∞) = (−0.9, ∞).
