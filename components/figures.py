@@ -127,6 +127,27 @@ def true_weight_line(k: int, value: float) -> dict:
 
 DERIVATIVE_TRACE = 1  # where serve_activation_figure puts f′ when it is shown
 DERIVATIVE_SUFFIX = ": derivative f′(x)"  # its legend entry: the curve's label, then this
+# Where |f′| is below this, a gradient through f all but vanishes (saturation, ReLU's dead side).
+VANISHING_SLOPE = 0.01
+VANISHING_LABEL = "|f′(x)| < {threshold}: the gradient vanishes"
+
+
+def vanishing_regions(x: np.ndarray, derivative: np.ndarray) -> list[tuple[float, float]]:
+    """The x-intervals where |f′| < VANISHING_SLOPE, each edge halfway between grid points (so a
+    lone point, the top of the Gaussian, is still a visible strip), clipped to the grid."""
+    below = np.concatenate([[False], np.abs(derivative) < VANISHING_SLOPE, [False]])
+    edges = np.flatnonzero(np.diff(below.astype(np.int8)))  # starts and ends, alternately
+    middles = np.concatenate([[x[0]], (x[1:] + x[:-1]) / 2, [x[-1]]])
+    return [(float(middles[a]), float(middles[b])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def vanishing_shapes(x: np.ndarray, derivative: np.ndarray) -> list[dict]:
+    """Grey strips behind the curves over `vanishing_regions`, one legend entry for them all."""
+    return [dict(type="rect", xref="x", yref="paper", x0=a, x1=b, y0=0, y1=1, layer="below",
+                 fillcolor="rgba(100, 116, 139, 0.15)", line=dict(width=0),
+                 name=VANISHING_LABEL.format(threshold=VANISHING_SLOPE), legendgroup="vanishing",
+                 showlegend=i == 0)
+            for i, (a, b) in enumerate(vanishing_regions(x, derivative))]
 
 
 def serve_activation_figure(
@@ -135,7 +156,8 @@ def serve_activation_figure(
     derivative: np.ndarray | None = None,
     y_range: Sequence[float] | None = None,
 ) -> dict:
-    """Trace 0 is f(x) of the first curve; its derivative (if given) is trace 1; others follow.
+    """Trace 0 is f(x) of the first curve; its derivative (if given) is trace 1, and the regions
+    where it vanishes are shaded; the other curves follow.
 
     Each curve holds `label` and `y`; values go out at float32 precision (what a screen shows).
     """
@@ -149,5 +171,6 @@ def serve_activation_figure(
         data.append(line(xs, float32_list(curve["y"]), curve["label"],
                          COLORS[1 + i % (len(COLORS) - 1)]))
     yaxis = dict(range=list(y_range)) if y_range is not None else dict(autorange=True)
-    layout = base_layout("x", "f(x)", hovermode="x unified", yaxis=yaxis)
+    layout = base_layout("x", "f(x)", hovermode="x unified", yaxis=yaxis,
+                         shapes=vanishing_shapes(x, derivative) if derivative is not None else [])
     return dict(data=data, layout=layout)

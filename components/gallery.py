@@ -1,14 +1,14 @@
 """Activation gallery (path `/gallery`): the seed's functions and today's, with live parameters.
 
 Everything shown comes from the one registry in `core.activations`: names, parameters and their
-ranges, formulas, the seed's y-limits, values and autograd derivatives, and the properties.
+ranges, formulas, the seed's y-limits, values and autograd derivatives; the properties panel
+(`properties_panel`) shows what `core.exact_properties` works out for it.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
@@ -27,6 +27,7 @@ from dash import (
 from components import ids
 from components.triggers import triggered_props
 from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure, typed_array
+from components.properties_panel import properties_table
 from core.numbers import exact_text
 from core.activations import (
     ACTIVATIONS,
@@ -39,7 +40,6 @@ from core.activations import (
     parameter_slopes,
     resolve,
 )
-from core.activation_properties import properties
 from core.curves import float32_list
 
 GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
@@ -105,26 +105,6 @@ def gallery_query(name: str, params: Mapping[str, float], xmin: float, xmax: flo
     return "?" + urlencode(query, safe=",")
 
 
-def _bound(value: float) -> str:
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    return f"{value:.4g}"
-
-
-def properties_rows(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-    low, high = props["range"]
-    saturating = {"both": "yes, on both sides", "left": "yes, for x → −∞",
-                  "right": "yes, for x → +∞", "none": "no"}[props["saturating"]]
-    return [
-        ("Range", f"[{_bound(low)}, {_bound(high)}]"),
-        ("Monotonic", "yes" if props["monotonic"] else "no"),
-        ("Continuity", props["continuity"]),
-        ("Zero-centred (f(0) = 0)", "yes" if props["zero_centred"] else "no"),
-        ("Saturating", saturating),
-        ("f′(0)", f"{props['derivative_at_0']:.4g}"),
-    ]
-
-
 def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
          compare: list[str], derivative: bool):
     """(figure, properties table, formula markdown, torch.nn text, drag preview) for one view."""
@@ -137,10 +117,7 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
     figure = serve_activation_figure(
         x, curves, dy if derivative else None, activation.ylim if default_range else None
     )
-    table = html.Table(
-        html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in properties_rows(properties(name, params))]),
-        className="props-table",
-    )
+    table = properties_table(name, params)
     formula = f"$$\n{activation.formula_latex}\n$$"  # on their own lines: display math, not markdown
     if activation.torch_nn:
         torch_text = ["In PyTorch: ", html.Code(activation.torch_nn)]
@@ -152,7 +129,8 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
 def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) -> dict:
     """The slopes of the drawn curve (trace 0) and of its derivative (trace 1, when shown) for
     each affine parameter: while its handle moves, assets/gallery.js draws f + Δ·slope itself,
-    with no round trip; the server's own redraw follows when the handle is let go."""
+    with no round trip; the server's own redraw (the shading where f′ vanishes too) follows when
+    the handle is let go."""
     slopes = parameter_slopes(name, x, params)
     return {
         "params": dict(params),

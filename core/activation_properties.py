@@ -1,12 +1,12 @@
 """Properties of an activation function (range, monotonicity, continuity, …), measured
 numerically from its registry entry and autograd, not written by hand.
 
-The gallery's Properties panel shows `properties(name, params)`.
+The cross-check of `core.exact_properties`, which the gallery's Properties panel shows: the tests
+hold each against the other, so a wrong formula in either is caught.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 
@@ -103,13 +103,7 @@ def properties(name: str, params: Mapping[str, float] | None = None) -> dict:
     every allowed parameter value; a jump must exceed 1e-6 to be seen.
     """
     act = ACTIVATIONS[name]
-    return dict(_measured_properties(name, tuple(sorted(with_defaults(act, params).items()))))
-
-
-@functools.lru_cache(maxsize=256)  # ~6 ms each; the gallery asks again at every redraw
-def _measured_properties(name: str, param_items: tuple[tuple[str, float], ...]) -> dict:
-    act = ACTIVATIONS[name]
-    params = dict(param_items)
+    params = with_defaults(act, params)
     wide = derivatives(act, _WIDE, params, _MAX_ORDER + 1)
     f, df = wide[0], wide[1]
     dense = [d[len(_FAR) : len(_FAR) + len(_DENSE)] for d in wide]

@@ -4,7 +4,8 @@ What a learner sees: the seed's identity plot on arrival; a function picked in t
 dropdown drawn as trace 0 of `activation-graph`; its parameter's slider and number box moving
 together and the curve following both, while dragging too; the address bar following the
 controls and deep links restoring them; a clear notice for a bad link; the derivative and
-comparison overlays; the formula typeset by MathJax and the measured properties.
+comparison overlays, the shading where the gradient vanishes; the formula typeset by MathJax
+and the exact properties.
 """
 
 from __future__ import annotations
@@ -96,6 +97,30 @@ SETTLED_JS = """([box, thumb, graph]) => {
 }"""
 
 
+# The properties table: {row header (its <th>): value}, and whether every row's first cell is a <th>.
+PROPERTY_ROWS_JS = """() => {
+    const rows = Array.from(document.querySelectorAll('#properties tr'));
+    return {headed: rows.length > 0 && rows.every(tr => tr.cells[0].tagName === 'TH'),
+            rows: Object.fromEntries(rows.map(tr => [tr.cells[0].textContent.trim(),
+                                                     tr.cells[1].textContent.trim()]))};
+}"""
+
+
+def property_rows(page) -> dict[str, str]:
+    table = page.evaluate(PROPERTY_ROWS_JS)
+    assert table["headed"], "each row of #properties starts with its <th>"
+    return table["rows"]
+
+
+def wait_property(page, header: str, value: str) -> dict[str, str]:
+    """Wait until the properties row `header` reads `value`; then all the rows."""
+    page.wait_for_function(
+        f"([header, value]) => ({PROPERTY_ROWS_JS})().rows[header] === value", arg=[header, value],
+        timeout=TIMEOUT_MS,
+    )
+    return property_rows(page)
+
+
 def slider_value(page) -> float:
     return float(page.get_attribute(ALPHA_THUMB, "aria-valuenow"))
 
@@ -124,18 +149,11 @@ def test_the_gallery_opens_on_the_seeds_identity_plot_with_formula_and_propertie
     # the formula is typeset by MathJax, and the properties follow the chosen function
     page.wait_for_selector("#formula mjx-container", timeout=TIMEOUT_MS)
     identity_math = page.inner_html("#formula")
+    assert property_rows(page)["Range"] == "(−∞, ∞)"
     choose(page, "activation", "Sigmoid (logistic, soft step)")
     wait_trace0_name(page, "^Sigmoid")
-    page.wait_for_function(
-        "() => (document.querySelector('#properties').textContent || '').includes('[0, 1]')",
-        timeout=TIMEOUT_MS,
-    )
-    rows = page.evaluate(
-        """() => Object.fromEntries(Array.from(document.querySelectorAll('#properties tr'))
-                 .map(tr => [tr.querySelector('th').textContent.trim(), tr.querySelector('td').textContent.trim()]))"""
-    )
-    assert rows["Range"] == "[0, 1]"
-    assert rows["Monotonic"] == "yes" and rows["Saturating"] == "yes, on both sides"
+    rows = wait_property(page, "Range", "(0, 1)")
+    assert rows["Monotonic"] == "yes, strictly increasing" and rows["Saturating"] == "yes, on both sides"
     assert rows["f′(0)"] == "0.25"
     # the new formula is typeset too, not left as raw TeX
     page.wait_for_function(
@@ -253,6 +271,40 @@ def test_a_bad_link_explains_itself_and_shows_the_default_view(live_app, page):
     assert summary["n_x"] == 2000 and summary["x0"] == -10
     assert trace0_at(page, 3)["y"] == pytest.approx(3, abs=1e-5)
     assert float(page.input_value("#xmin")) == -10 and float(page.input_value("#xmax")) == 10
+
+
+def test_the_properties_panel_states_the_exact_properties_and_follows_the_parameter(live_app, page):
+    """The contract's link, then α = 1 in the box (ELU becomes C¹), then other functions' links."""
+    open_gallery(page, live_app, "?fn=elu&alpha=0.5&xmin=-5&xmax=5")
+    rows = property_rows(page)
+    assert rows["Range"] == "(−α, ∞) = (−0.5, ∞)"
+    assert rows["Limits"] == "−α = −0.5 as x → −∞, ∞ as x → +∞"
+    assert rows["f′(0)"] == ("not differentiable: the slope is α = 0.5 from the left, 1 from the right; autograd "
+                             "gives α = 0.5 through torch.nn.ELU, and 1 through the tutorial's formula as plotted here")
+    set_box(page, ALPHA_BOX, "1")
+    rows = wait_property(page, "Range", "(−α, ∞) = (−1, ∞)")
+    assert rows["f′(0)"] == "1" and rows["Continuity"] == "C¹: f″ jumps from α = 1 to 0 at x = 0"
+
+    open_gallery(page, live_app, "?fn=trelu&thres=-1.5")
+    rows = property_rows(page)
+    assert rows["Range"] == "(θ, ∞) = (−1.5, ∞)" and rows["f′(0)"] == "1"
+    assert rows["f′(θ), θ = −1.5"].startswith("not differentiable, f jumps from 0 to θ = −1.5")
+    open_gallery(page, live_app, "?fn=selu")
+    assert property_rows(page)["Range"] == "(−λα, ∞) ≈ (−1.758, ∞)"
+
+
+def test_the_shading_where_the_gradient_vanishes_comes_with_the_derivative(live_app, page):
+    open_gallery(page, live_app, "?fn=relu&deriv=1")
+    wait_trace0(page, "n === 2")
+    shapes = page.evaluate(f"() => document.querySelector('{GRAPH} .js-plotly-plot')._fullLayout.shapes"
+                           ".map(s => [s.x0, s.x1])")
+    assert shapes == [[-10, pytest.approx(0, abs=0.006)]]  # ReLU's dead side, to half a grid step
+    legend = page.text_content(f"{GRAPH} .legend") or ""
+    assert "|f′(x)| < 0.01: the gradient vanishes" in legend
+    page.get_by_role("option", name=re.compile("Show the derivative")).click()
+    wait_trace0(page, "n === 1")
+    page.wait_for_function(f"() => document.querySelector('{GRAPH} .js-plotly-plot')._fullLayout.shapes.length === 0",
+                           timeout=TIMEOUT_MS)
 
 
 def test_the_derivative_box_and_compare_add_traces(live_app, page):

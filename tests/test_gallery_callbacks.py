@@ -28,7 +28,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components import gallery, ids
-from core.activation_properties import properties
 from core.activations import ACTIVATIONS
 
 # --- the seed tutorial's functions, defaults and plt.ylim, verbatim in numpy --------------------
@@ -298,6 +297,43 @@ def test_the_derivative_trace_is_torch_autograds(name):
     else:
         expected = np.zeros_like(SEED_X)
     np.testing.assert_allclose(xy(fig, 1)[1], expected, rtol=1e-5, atol=1e-6)
+
+
+def shaded(fig) -> list[float]:
+    """The shaded strips' edges, left to right: [start, end, start, end, …]."""
+    return [edge for s in figure_dict(fig)["layout"].get("shapes", []) for edge in (s["x0"], s["x1"])]
+
+
+# Where |f′| < 0.01, by hand: σ′ = σ(1 − σ) = 0.01 at σ = (1 − √0.96) / 2, x = ±ln(σ / (1 − σ));
+# tanh′ = 1 − tanh² = 0.01 at x = ±artanh(√0.99); the Gaussian's f′ = −2x e^(−x²) also at its
+# top, |x| < 0.005; ReLU's and the binary step's f′ are 0 on x ≤ 0 and everywhere.
+_SIGMOID_EDGE = -math.log((1 - math.sqrt(0.96)) / (1 + math.sqrt(0.96)))
+_TANH_EDGE = math.atanh(math.sqrt(0.99))
+VANISHING = {  # the edges, as `shaded` lists them
+    "sigmoid": [-10, -_SIGMOID_EDGE, _SIGMOID_EDGE, 9.99],
+    "tanh": [-10, -_TANH_EDGE, _TANH_EDGE, 9.99],
+    "gaussian": [-10, -2.495, -0.005, 0.005, 2.495, 9.99],
+    "relu": [-10, 0],
+    "binary_step": [-10, 9.99],
+    "identity": [],
+    "leaky_relu": [],
+}
+
+
+@pytest.mark.parametrize("name", list(VANISHING))
+def test_the_regions_where_the_gradient_vanishes_are_shaded_with_the_derivative(name):
+    fig = draw(name, derivative=True)[0]
+    assert shaded(fig) == pytest.approx(VANISHING[name], abs=0.006)  # half a grid step
+    assert shaded(draw(name)[0]) == []
+    shapes = figure_dict(fig)["layout"].get("shapes", [])
+    assert [s["showlegend"] for s in shapes] == [i == 0 for i in range(len(shapes))]  # one legend entry
+    assert all(s["name"] == "|f′(x)| < 0.01: the gradient vanishes" and s["yref"] == "paper" for s in shapes)
+    assert len(traces(fig)) == 2  # trace 0 f(x), trace 1 f′(x): shapes are not traces
+
+
+def test_the_shading_follows_the_parameter():
+    assert shaded(draw("leaky_relu", {"alpha": 0.005}, derivative=True)[0]) == pytest.approx([-10, 0.005])
+    assert shaded(draw("linear", {"slope": 0.0, "intercept": 1.0}, derivative=True)[0]) == pytest.approx([-10, 9.99])
 
 
 @pytest.mark.parametrize("value", ["on", ["off"], [True], {"on": 1}, 1, None, [["on"]]])
@@ -641,38 +677,37 @@ def test_view_returns_the_formula_as_display_math_and_the_torch_equivalent():
     assert "Range" in text(table)
 
 
+def table_rows(table) -> dict[str, str]:
+    """{row header: value} of the properties table, as a reader sees it."""
+    return {text(row.children[0]): text(row.children[1]) for row in table.children.children}
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("sigmoid", {"Range": "[0, 1]", "Monotonic": "yes", "Continuity": "smooth",
-                     "Zero-centred (f(0) = 0)": "no", "Saturating": "yes, on both sides", "f′(0)": "0.25"}),
-        ("tanh", {"Range": "[-1, 1]", "Zero-centred (f(0) = 0)": "yes", "f′(0)": "1"}),
-        ("relu", {"Range": "[0, ∞]", "Continuity": "C0", "Saturating": "yes, for x → −∞"}),
-        ("identity", {"Range": "[−∞, ∞]", "Saturating": "no"}),
-        ("binary_step", {"Continuity": "discontinuous", "f′(0)": "0", "Range": "[0, 1]"}),
-        ("gaussian", {"Monotonic": "no", "Range": "[0, 1]"}),
+        ("sigmoid", {"Range": "(0, 1)", "Monotonic": "yes, strictly increasing", "Continuity": "C^∞ (smooth)",
+                     "Zero-centred (f(0) = 0)": "no, f(0) = 0.5", "Saturating": "yes, on both sides",
+                     "f′(0)": "0.25"}),
+        ("relu", {"Range": "[0, ∞)", "Continuity": "C⁰: f′ jumps from 0 to 1 at x = 0",
+                  "Saturating": "yes, for x → −∞"}),
+        ("identity", {"Range": "(−∞, ∞)", "Saturating": "no"}),
+        ("binary_step", {"Range": "{0, 1}", "Continuity": "discontinuous: f jumps from 0 to 1 at x = 0"}),
     ],
 )
-def test_properties_rows_read_as_a_learner_expects(name, expected):
-    rows = dict(gallery.properties_rows(properties(name)))
-    for key, value in expected.items():
-        assert rows[key] == value, (key, rows[key])
-
-
-def test_properties_rows_formats_infinite_bounds():
-    rows = gallery.properties_rows({"range": (-math.inf, math.inf), "monotonic": False,
-                                    "continuity": "C1", "zero_centred": True, "saturating": "right",
-                                    "derivative_at_0": 0.123456})
-    assert rows == [("Range", "[−∞, ∞]"), ("Monotonic", "no"), ("Continuity", "C1"),
-                    ("Zero-centred (f(0) = 0)", "yes"), ("Saturating", "yes, for x → +∞"),
-                    ("f′(0)", "0.1235")]
+def test_the_table_is_the_exact_properties_one_row_each_with_its_name_in_a_header_cell(name, expected):
+    """The whole of each panel is tests/test_exact_properties.py's; here: the page shows it."""
+    table = gallery.view(name, {}, -10, 10, [], False)[1]
+    assert [type(row.children[0]) for row in table.children.children] == [html.Th] * len(table.children.children)
+    rows = table_rows(table)
+    assert {key: rows[key] for key in expected} == expected
+    assert rows["f′(0)"].startswith("not differentiable") == (name in ("relu", "binary_step"))
 
 
 def test_the_properties_follow_the_parameter():
-    leaky = dict(gallery.properties_rows(properties("leaky_relu", {"alpha": 0.0})))
-    assert leaky["Range"] == "[0, ∞]"
-    elu_table = text(draw("elu", {"alpha": 0.5})[1])
-    assert "[-0.5, ∞]" in elu_table
+    assert table_rows(draw("leaky_relu", {"alpha": 0.0})[1])["Range"] == "[0, ∞)"
+    assert table_rows(draw("elu", {"alpha": 0.5})[1])["Range"] == "(−α, ∞) = (−0.5, ∞)"
+    trelu = table_rows(draw("trelu", {"thres": -1.5})[1])
+    assert trelu["Range"] == "(θ, ∞) = (−1.5, ∞)" and trelu["f′(θ), θ = −1.5"].startswith("not differentiable")
 
 
 # --- the other callbacks ------------------------------------------------------------------------
