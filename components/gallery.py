@@ -7,7 +7,6 @@ ranges, formulas, the seed's y-limits, values and autograd derivatives; the prop
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
@@ -26,7 +25,8 @@ from dash import (
 
 from components import ids
 from components.triggers import triggered_props
-from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure, typed_array
+from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure
+from components.gallery_ready import defaults, label, ready_in_browser, ready_views, view_key
 from components.properties_panel import properties_table
 from core.numbers import exact_text
 from core.activations import (
@@ -140,48 +140,6 @@ def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) ->
         "slopes": {p: {"y": float32_list(sy), "dy": float32_list(sdy) if derivative else None}
                    for p, (sy, sdy) in slopes.items()},
     }
-
-
-def view_key(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
-             derivative: bool) -> str:
-    """Names the curves a figure shows, so a view the browser shows already is not sent again."""
-    return json.dumps([name, {k: float(v) for k, v in params.items()}, float(xmin), float(xmax), compare, derivative],
-                      sort_keys=True)
-
-
-def ready_in_browser(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
-                     derivative: bool) -> bool:
-    """The views the browser keeps ready (`ready_views`): a function alone at its defaults on the
-    tutorial's grid, without the derivative."""
-    return not derivative and not compare and (xmin, xmax) == (DEFAULT_XMIN, DEFAULT_XMAX) \
-        and dict(params) == defaults(name)
-
-
-@functools.lru_cache(maxsize=1)
-def ready_views() -> dict:
-    """Every function's tutorial view, drawn as `view` draws it, sent once when the gallery opens:
-    choosing another function then redraws at once, in the browser (assets/gallery.js), while the
-    server's answer brings the formula and the properties. Typed arrays keep it to ~210 KB."""
-    x = make_grid(DEFAULT_XMIN, DEFAULT_XMAX)
-    views = {}
-    for name, activation in ACTIVATIONS.items():
-        params = defaults(name)
-        y, _dy = evaluate(name, x, params)
-        figure = serve_activation_figure(x, [{"label": label(name, params), "y": y}], None, activation.ylim)
-        trace = {**figure["data"][0], "y": typed_array(y)}
-        del trace["x"]  # one copy for all: `x` below
-        views[name] = {"trace": trace, "yaxis": figure["layout"]["yaxis"],
-                       "key": view_key(name, params, DEFAULT_XMIN, DEFAULT_XMAX, [], False)}
-    return {"x": typed_array(x), "xmin": DEFAULT_XMIN, "xmax": DEFAULT_XMAX, "views": views}
-
-
-def defaults(name: str) -> dict[str, float]:
-    return {p.name: p.default for p in ACTIVATIONS[name].params}
-
-
-def label(name: str, params: Mapping[str, float]) -> str:
-    shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
-    return ACTIVATIONS[name].display_name + (f" ({shown})" if shown else "")
 
 
 def settings_from_controls(name, slider_values, slider_ids, xmin, xmax) -> dict:

@@ -27,7 +27,7 @@ from dash._utils import AttributeDict, to_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components import gallery, ids
+from components import gallery, gallery_ready, ids
 from core.activations import ACTIVATIONS
 
 # --- the seed tutorial's functions, defaults and plt.ylim, verbatim in numpy --------------------
@@ -801,7 +801,7 @@ def decoded(typed: dict) -> np.ndarray:
 
 
 def test_every_function_has_a_ready_view_equal_to_the_servers():
-    ready = gallery.ready_views()
+    ready = gallery_ready.ready_views()
     x = decoded(ready["x"])
     assert set(ready["views"]) == set(ACTIVATIONS) and len(x) == 2000
     for name, entry in ready["views"].items():
@@ -834,6 +834,6 @@ def test_a_new_function_at_its_defaults_is_drawn_by_the_browser_and_described_by
     out = with_trigger(ids.ACTIVATION, gallery.draw, "elu", [0.1], [], -10, 10, [], None, old_sliders, "x")
     fig, table, formula, *_ = out
     assert fig is no_update and "alpha" in formula or "alpha" in str(formula)
-    assert out[5] == gallery.ready_views()["views"]["elu"]["key"]  # alpha 0.9, not the 0.1 left over
+    assert out[5] == gallery_ready.ready_views()["views"]["elu"]["key"]  # alpha 0.9, not the 0.1 left over
     shown_derivative = with_trigger(ids.ACTIVATION, gallery.draw, "elu", [], ["on"], -10, 10, [], None, [], "x")
     assert isinstance(shown_derivative[0], dict)  # not a ready view: the server draws it

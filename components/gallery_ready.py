@@ -1,0 +1,55 @@
+"""The gallery's views the browser keeps ready: every function alone at its defaults on the
+tutorial's grid, sent once when the page has loaded, so choosing another function redraws at once
+(assets/gallery.js) while the server's answer brings the formula and the properties; and the key
+that names what a chart shows, so the server never sends a view the browser shows already.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Mapping
+
+from components.figures import serve_activation_figure, typed_array
+from core.activations import ACTIVATIONS, DEFAULT_XMAX, DEFAULT_XMIN, evaluate, make_grid
+
+
+def defaults(name: str) -> dict[str, float]:
+    return {p.name: p.default for p in ACTIVATIONS[name].params}
+
+
+def label(name: str, params: Mapping[str, float]) -> str:
+    shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
+    return ACTIVATIONS[name].display_name + (f" ({shown})" if shown else "")
+
+
+def view_key(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
+             derivative: bool) -> str:
+    """Names the curves a figure shows, so a view the browser shows already is not sent again."""
+    return json.dumps([name, {k: float(v) for k, v in params.items()}, float(xmin), float(xmax), compare, derivative],
+                      sort_keys=True)
+
+
+def ready_in_browser(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
+                     derivative: bool) -> bool:
+    """The views the browser keeps ready (`ready_views`): a function alone at its defaults on the
+    tutorial's grid, without the derivative."""
+    return not derivative and not compare and (xmin, xmax) == (DEFAULT_XMIN, DEFAULT_XMAX) \
+        and dict(params) == defaults(name)
+
+
+@functools.lru_cache(maxsize=1)
+def ready_views() -> dict:
+    """Every function's tutorial view, drawn as the gallery's `view` draws it (typed arrays keep
+    it to ~210 KB)."""
+    x = make_grid(DEFAULT_XMIN, DEFAULT_XMAX)
+    views = {}
+    for name, activation in ACTIVATIONS.items():
+        params = defaults(name)
+        y, _dy = evaluate(name, x, params)
+        figure = serve_activation_figure(x, [{"label": label(name, params), "y": y}], None, activation.ylim)
+        trace = {**figure["data"][0], "y": typed_array(y)}
+        del trace["x"]  # one copy for all: `x` below
+        views[name] = {"trace": trace, "yaxis": figure["layout"]["yaxis"],
+                       "key": view_key(name, params, DEFAULT_XMIN, DEFAULT_XMAX, [], False)}
+    return {"x": typed_array(x), "xmin": DEFAULT_XMIN, "xmax": DEFAULT_XMAX, "views": views}
