@@ -21,8 +21,9 @@ import dash  # noqa: E402
 import flask  # noqa: E402
 from dash import Dash  # noqa: E402
 
-from components import callback_endpoint, gallery, shell, training, visitor  # noqa: E402
+from components import callback_endpoint, gallery, language, shell, training, visitor  # noqa: E402
 from components.jobs import backends, dash_internals  # noqa: E402
+from core.i18n import _ as _t  # noqa: E402
 
 backend = backends.build(os.environ)
 if backend.celery_app is not None:
@@ -39,7 +40,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-app = Dash(
+class Dashboard(Dash):
+    def interpolate_index(self, **kwargs) -> str:
+        return language.html_lang(super().interpolate_index(**kwargs))  # <html lang> says the language
+
+
+app = Dashboard(
     __name__,
     use_pages=True,
     pages_folder="",  # pages are registered below, so importing a page module has no side effects
@@ -50,6 +56,7 @@ app = Dash(
 server = app.server
 callback_endpoint.install(app)  # malformed callback posts get 400, never a 500
 visitor.install(server)  # a browser id, so a run's handle works only where it started
+language.install(server)  # ?lang=, the remembered choice or the browser's: the request's language
 server.teardown_request(backend.end_of_request)
 # Dash signs background-job handles with this key, and the app its run handles; without it each
 # process would fetch Dash's secret from the job store (Redis) on its first page load.
@@ -58,11 +65,11 @@ server.secret_key = backend.secret
 server.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
 RUN_PAGES = [training.TRAINING_RUNS]
-dash.register_page("training", path="/", name="Training", title="Training · PyTorch dashboard",
+dash.register_page("training", path="/", name="Training", title=lambda **_: _t("Training · PyTorch dashboard"),
                    layout=training.layout)
-dash.register_page("gallery", path="/gallery", name="Activation gallery", title="Activations · PyTorch dashboard",
-                   layout=gallery.layout)
-app.layout = shell.layout(RUN_PAGES)
+dash.register_page("gallery", path="/gallery", name="Activation gallery",
+                   title=lambda **_: _t("Activations · PyTorch dashboard"), layout=gallery.layout)
+app.layout = lambda: shell.layout(RUN_PAGES)  # built per page load: in its language
 shell.register_callbacks(app, backend, RUN_PAGES)
 training.register_callbacks(app, backend)
 gallery.register_callbacks(app)

@@ -10,3 +10,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         },
     },
 });
+
+// The language links open the same page with the same settings: the address as it is now (the
+// pages keep it in step with their controls), with `lang` set.
+document.addEventListener("click", function (event) {
+    const link = event.target.closest && event.target.closest(".languages a");
+    if (link) {
+        const query = new URLSearchParams(window.location.search);
+        query.set("lang", link.lang);
+        link.href = window.location.pathname + "?" + query.toString();
+    }
+}, true);

@@ -33,6 +33,18 @@
                     }, answered.wait_ms);
                 }  // else the run ended: stop asking
             },
+            // Merge streamed trace updates ({trace index: fields}) into a chart's figure (see
+            // components/figures.py): new objects for what changed, the rest as it was.
+            applyTraceUpdates: function (update, figure) {
+                if (!update || !figure || !Array.isArray(figure.data)) {
+                    return window.dash_clientside.no_update;
+                }
+                const data = figure.data.slice();
+                Object.keys(update).forEach(function (index) {
+                    data[Number(index)] = Object.assign({}, data[Number(index)] || {}, update[index]);
+                });
+                return Object.assign({}, figure, {data: data});
+            },
             // The background job ended. Its answer is usually a note (the run's record is in the
             // store, where the chain reads it); if it holds the record itself, look now.
             jobAnswered: function (answer, pollId) {

@@ -32,7 +32,7 @@ FETCH_LOG_JS = """
             entry.received = performance.now();
             response.clone().text().then((text) => {
                 entry.bytes = new TextEncoder().encode(text).length;
-                entry.progress = text.includes('"loss-graph"');
+                entry.progress = text.includes('"loss-update"');
                 entry.final = text.includes('"run-result"');  // the run's end: its whole record
             });
             return response;

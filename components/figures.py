@@ -9,23 +9,39 @@ ordinary arrays.
 from __future__ import annotations
 
 import base64
+import functools
+import json
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.io as pio
-from dash import Patch
 
 from core.curves import float32_list
+from core.i18n import LOCALE_DIR, N_, _, current_language
 
 # One palette for the whole app, ordered for contrast
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f")
-WEIGHT_NAMES = ("w0 (intercept)", "w1 (coefficient of a)", "w2 (coefficient of b)")
+WEIGHT_NAMES = (N_("w0 (intercept)"), N_("w1 (coefficient of a)"), N_("w2 (coefficient of b)"))
 _TEMPLATE = pio.templates["plotly_white"].to_plotly_json()  # resolved once, not per figure
 
 
 def typed_array(values: np.ndarray) -> dict:
     """float32 values as plotly.js reads a typed array: a third of their JSON text, decoded natively."""
     return {"dtype": "f4", "bdata": base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")}
+
+
+def graph_config() -> dict[str, Any]:
+    """dcc.Graph's config: no plotly logo, and plotly.js's own words (modebar, dates) in the
+    page's language (its Korean locale, from plotly.js-locales 3.7.0, MIT, in locale/plotly-ko.json)."""
+    config: dict[str, Any] = {"displaylogo": False}
+    if current_language() == "ko":
+        config.update(locale="ko", locales={"ko": _plotly_korean()})
+    return config
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_korean() -> dict:
+    return json.loads((LOCALE_DIR / "plotly-ko.json").read_text(encoding="utf-8"))
 
 
 def base_layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
@@ -49,12 +65,15 @@ def line(x, y, name: str, color: str, width: float = 2, dash: str = "solid", **e
                 line=dict(color=color, width=width, dash=dash), **extra)
 
 
-# Which trace is which, named once here, where the figures are built; streaming patches aim at
-# these.
+# Which trace is which, named once here, where the figures are built; streamed updates aim at
+# these. A streamed update is {trace index: fields}, which the browser merges into the chart's
+# figure (assets/runs.js applyTraceUpdates): unlike a Dash Patch, an update that arrives after the
+# learner left the page has nothing to apply to and is dropped (Dash 4.4 throws "Cannot patch
+# undefined" for a Patch whose component is gone).
 LOSS_TRACE = 0  # the current run's loss (the UI contract's trace 0); earlier runs' follow it
 WEIGHT_TRACES = (0, 1, 2)  # w0, w1, w2 after each epoch …
 TRUE_WEIGHT_TRACES = (3, 4, 5)  # … and their true values, dashed
-CURRENT_RUN = "Current run"
+CURRENT_RUN = N_("Current run")
 
 
 def serve_loss_figure(
@@ -67,26 +86,22 @@ def serve_loss_figure(
     `current` and each overlay hold `epochs` and `losses` lists, overlays also a `label`.
     """
     current = current or {}
-    data = [line(current.get("epochs", []), current.get("losses", []), current.get("label", CURRENT_RUN),
+    data = [line(current.get("epochs", []), current.get("losses", []), current.get("label") or _(CURRENT_RUN),
                  COLORS[0], width=2.5)]
     others = [o for o in overlays if isinstance(o, Mapping) and o.get("run_id") != current.get("run_id")]
     for i, overlay in enumerate(others):
         data.append(line(overlay.get("epochs", []), overlay.get("losses", []),
-                         str(overlay.get("label", "Earlier run")),
+                         str(overlay.get("label", _("Earlier run"))),
                          COLORS[1 + i % (len(COLORS) - 1)], width=1.5, dash="dot"))
-    layout = base_layout("Epoch", "Loss (mean squared error)",
+    layout = base_layout(_("Epoch"), _("Loss (mean squared error)"),
                          yaxis=dict(type="log" if log_y else "linear"))
     return dict(data=data, layout=layout)
 
 
-def loss_curve_patch(epochs: list, losses: list, name: str = CURRENT_RUN) -> Patch:
-    """The current run's loss curve (named after the run once it ended), leaving earlier runs'
-    overlays and the axes alone."""
-    patch = Patch()
-    patch["data"][LOSS_TRACE]["x"] = epochs
-    patch["data"][LOSS_TRACE]["y"] = losses
-    patch["data"][LOSS_TRACE]["name"] = name
-    return patch
+def loss_curve_update(epochs: list, losses: list, name: str | None = None) -> dict:
+    """The current run's loss curve (named after the run once it ended), as trace updates
+    (`apply_trace_updates`): earlier runs' overlays and the axes are left alone."""
+    return {LOSS_TRACE: {"x": epochs, "y": losses, "name": name or _(CURRENT_RUN)}}
 
 
 def serve_weights_figure(current: Mapping[str, Any] | None, true_weights: Sequence[float]) -> dict:
@@ -96,40 +111,38 @@ def serve_weights_figure(current: Mapping[str, Any] | None, true_weights: Sequen
     current = current or {}
     epochs = current.get("epochs", [])
     series = current.get("weights") or [[], [], []]
-    data = [line(epochs, series[k], WEIGHT_NAMES[k], COLORS[k]) for k in range(3)]
+    data = [line(epochs, series[k], _(WEIGHT_NAMES[k]), COLORS[k]) for k in range(3)]
     data += [true_weight_line(k, true_weights[k]) for k in range(3)]
     layout = base_layout(
-        "Epoch (weights after its update)",
-        "Weight value",
+        _("Epoch (weights after its update)"),
+        _("Weight value"),
         xaxis2=dict(overlaying="x", range=[0, 1], visible=False, fixedrange=True),
     )
     return dict(data=data, layout=layout)
 
 
-def weights_curve_patch(current: Mapping[str, Any], true_weights: Sequence[float] | None = None) -> Patch:
+def weights_curve_update(current: Mapping[str, Any], true_weights: Sequence[float] | None = None) -> dict:
     """The weight curves of `current` (as serve_weights_figure reads it) and, if given, the true
-    weights' lines; the rest (layout, zoom) left alone."""
-    patch = Patch()
-    for k, trace in enumerate(WEIGHT_TRACES):
-        patch["data"][trace]["x"] = current["epochs"]
-        patch["data"][trace]["y"] = current["weights"][k]
+    weights' lines, as trace updates; the rest (layout, zoom) left alone."""
+    update: dict[int, dict] = {trace: {"x": current["epochs"], "y": current["weights"][k]}
+                               for k, trace in enumerate(WEIGHT_TRACES)}
     if true_weights is not None:
-        for k, trace in enumerate(TRUE_WEIGHT_TRACES):
-            patch["data"][trace] = true_weight_line(k, true_weights[k])
-    return patch
+        update.update({trace: true_weight_line(k, true_weights[k]) for k, trace in enumerate(TRUE_WEIGHT_TRACES)})
+    return update
 
 
 def true_weight_line(k: int, value: float) -> dict:
     """A dashed horizontal line across the whole chart, whatever its x range."""
-    return line([0, 1], [value, value], f"true w{k} = {value:g}", COLORS[k], width=1, dash="dash",
+    return line([0, 1], [value, value], _("true w{k} = {value}").format(k=k, value=f"{value:g}"), COLORS[k],
+                width=1, dash="dash",
                 xaxis="x2", hoverinfo="name")  # x2: an invisible 0..1 axis spanning the plot
 
 
 DERIVATIVE_TRACE = 1  # where serve_activation_figure puts f′ when it is shown
-DERIVATIVE_SUFFIX = ": derivative f′(x)"  # its legend entry: the curve's label, then this
+DERIVATIVE_SUFFIX = N_(": derivative f′(x)")  # its legend entry: the curve's label, then this
 # Where |f′| is below this, a gradient through f all but vanishes (saturation, ReLU's dead side).
 VANISHING_SLOPE = 0.01
-VANISHING_LABEL = "|f′(x)| < {threshold}: the gradient vanishes"
+VANISHING_LABEL = N_("|f′(x)| < {threshold}: the gradient vanishes")
 
 
 def vanishing_regions(x: np.ndarray, derivative: np.ndarray) -> list[tuple[float, float]]:
@@ -145,7 +158,7 @@ def vanishing_shapes(x: np.ndarray, derivative: np.ndarray) -> list[dict]:
     """Grey strips behind the curves over `vanishing_regions`, one legend entry for them all."""
     return [dict(type="rect", xref="x", yref="paper", x0=a, x1=b, y0=0, y1=1, layer="below",
                  fillcolor="rgba(100, 116, 139, 0.15)", line=dict(width=0),
-                 name=VANISHING_LABEL.format(threshold=VANISHING_SLOPE), legendgroup="vanishing",
+                 name=_(VANISHING_LABEL).format(threshold=VANISHING_SLOPE), legendgroup="vanishing",
                  showlegend=i == 0)
             for i, (a, b) in enumerate(vanishing_regions(x, derivative))]
 
@@ -165,7 +178,7 @@ def serve_activation_figure(
     main, *others = curves
     data = [line(xs, float32_list(main["y"]), main["label"], COLORS[0], width=3)]
     if derivative is not None:
-        data.append(line(xs, float32_list(derivative), main["label"] + DERIVATIVE_SUFFIX,
+        data.append(line(xs, float32_list(derivative), main["label"] + _(DERIVATIVE_SUFFIX),
                          COLORS[0], dash="dash"))
     for i, curve in enumerate(others):
         data.append(line(xs, float32_list(curve["y"]), curve["label"],

@@ -25,9 +25,10 @@ from dash import (
 
 from components import ids
 from components.triggers import triggered_props
-from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, serve_activation_figure
+from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, graph_config, serve_activation_figure
 from components.gallery_ready import defaults, label, ready_in_browser, ready_views, view_key
 from components.properties_panel import properties_table
+from core.i18n import N_, _
 from core.numbers import exact_text
 from core.activations import (
     ACTIVATIONS,
@@ -42,7 +43,7 @@ from core.activations import (
 )
 from core.curves import float32_list
 
-GROUP_TITLES = {"seed": "From the tutorial", "modern": "Beyond the tutorial"}
+GROUP_TITLES = {"seed": N_("From the tutorial"), "modern": N_("Beyond the tutorial")}
 MAX_COMPARED = 6
 MAX_COMPARE_TEXT = 2000  # characters of a compare value from a link or a post
 
@@ -72,12 +73,12 @@ def parse_compare(raw: Any, selected: str) -> tuple[list[str], list[str]]:
     """
     if isinstance(raw, str):
         if len(raw) > MAX_COMPARE_TEXT:
-            return [], [f"compare is longer than {MAX_COMPARE_TEXT} characters; ignored."]
+            return [], [_("compare is longer than {count} characters; ignored.").format(count=MAX_COMPARE_TEXT)]
         raw = [part.strip() for part in raw.split(",") if part.strip()]
     if not isinstance(raw, list):
-        return [], ([] if raw is None else ["compare must be a list of function names."])
+        return [], ([] if raw is None else [_("compare must be a list of function names.")])
     if len(raw) > len(ACTIVATIONS):
-        return [], [f"compare may name at most {len(ACTIVATIONS)} functions; ignored."]
+        return [], [_("compare may name at most {count} functions; ignored.").format(count=len(ACTIVATIONS))]
     names, unknown = [], []
     for item in raw:
         if isinstance(item, str) and item in ACTIVATIONS:
@@ -87,9 +88,10 @@ def parse_compare(raw: Any, selected: str) -> tuple[list[str], list[str]]:
             unknown.append(str(item)[:30])
     errors = []
     if unknown:
-        errors.append(f"Cannot compare with {len(unknown)} unknown function(s), e.g. {unknown[0]!r}.")
+        errors.append(_("Cannot compare with {count} unknown function(s), e.g. {example}.").format(
+            count=len(unknown), example=repr(unknown[0])))
     if len(names) > MAX_COMPARED:
-        errors.append(f"At most {MAX_COMPARED} functions can be compared at once.")
+        errors.append(_("At most {count} functions can be compared at once.").format(count=MAX_COMPARED))
     return names[:MAX_COMPARED], errors
 
 
@@ -120,9 +122,9 @@ def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
     table = properties_table(name, params)
     formula = f"$$\n{activation.formula_latex}\n$$"  # on their own lines: display math, not markdown
     if activation.torch_nn:
-        torch_text = ["In PyTorch: ", html.Code(activation.torch_nn)]
+        torch_text = [_("In PyTorch: "), html.Code(activation.torch_nn)]
     else:
-        torch_text = "torch.nn has no module for this one; it is a one-line tensor expression."
+        torch_text = _("torch.nn has no module for this one; it is a one-line tensor expression.")
     return figure, table, formula, torch_text, drag_preview(name, params, x, derivative)
 
 
@@ -134,9 +136,9 @@ def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) ->
     slopes = parameter_slopes(name, x, params)
     return {
         "params": dict(params),
-        "display_name": ACTIVATIONS[name].display_name,
+        "display_name": _(ACTIVATIONS[name].display_name),
         "derivative_trace": DERIVATIVE_TRACE if derivative else None,
-        "derivative_suffix": DERIVATIVE_SUFFIX,
+        "derivative_suffix": _(DERIVATIVE_SUFFIX),
         "slopes": {p: {"y": float32_list(sy), "dy": float32_list(sdy) if derivative else None}
                    for p, (sy, sdy) in slopes.items()},
     }
@@ -160,8 +162,8 @@ def settings_from_controls(name, slider_values, slider_ids, xmin, xmax) -> dict:
 def _options() -> list[dict]:
     options = []
     for group, title in GROUP_TITLES.items():
-        options.append({"label": f"— {title} —", "value": f"group:{group}", "disabled": True})
-        options += [{"label": a.display_name, "value": a.name}
+        options.append({"label": f"— {_(title)} —", "value": f"group:{group}", "disabled": True})
+        options += [{"label": _(a.display_name), "value": a.name}
                     for a in ACTIVATIONS.values() if a.group == group]
     return options
 
@@ -173,7 +175,7 @@ def param_controls(name: str, params: Mapping[str, float]) -> list:
         controls.append(
             html.Div(
                 [
-                    html.Label(p.label, htmlFor=dom_id(box_id(p.name))),
+                    html.Label(_(p.label), htmlFor=dom_id(box_id(p.name))),
                     html.Div(
                         [
                             dcc.Slider(id=slider_id(p.name), min=p.min, max=p.max, step=p.step,
@@ -190,7 +192,7 @@ def param_controls(name: str, params: Mapping[str, float]) -> list:
             )
         )
     if not controls:
-        controls.append(html.P("This function has no parameters.", className="hint"))
+        controls.append(html.P(_("This function has no parameters."), className="hint"))
     return controls
 
 
@@ -200,13 +202,13 @@ def layout(**query) -> html.Div:
     derivative = str(query.get("deriv", "")).lower() in ("1", "true", "yes", "on")
     figure, table, formula, torch_text, preview = view(resolved.name, resolved.params, resolved.xmin,
                                                        resolved.xmax, compare, derivative)
-    notices = [f"Ignored from the link: {e}" for e in resolved.errors + compare_errors]
+    notices = [_("Ignored from the link: {message}").format(message=e) for e in resolved.errors + compare_errors]
     controls = html.Section(
         [
-            html.H2("Activation function"),
+            html.H2(_("Activation function")),
             html.Div(
                 [
-                    html.Label("Function", htmlFor=ids.ACTIVATION),
+                    html.Label(_("Function"), htmlFor=ids.ACTIVATION),
                     dcc.Dropdown(id=ids.ACTIVATION, options=_options(), value=resolved.name,
                                  clearable=False, searchable=True),
                 ],
@@ -215,7 +217,7 @@ def layout(**query) -> html.Div:
             html.Div(param_controls(resolved.name, resolved.params), id=ids.PARAM_CONTROLS),
             dcc.Checklist(
                 id=ids.SHOW_DERIVATIVE,
-                options=[{"label": "Show the derivative f′(x) (from autograd)", "value": "on"}],
+                options=[{"label": _("Show the derivative f′(x) (from autograd)"), "value": "on"}],
                 value=["on"] if derivative else [],
                 className="check",
             ),
@@ -238,28 +240,28 @@ def layout(**query) -> html.Div:
             ),
             html.Div(
                 [
-                    html.Label("Compare with", htmlFor=ids.COMPARE),
+                    html.Label(_("Compare with"), htmlFor=ids.COMPARE),
                     dcc.Dropdown(id=ids.COMPARE, options=[o for o in _options() if not o.get("disabled")],
-                                 value=compare, multi=True, placeholder="Overlay other functions…"),
+                                 value=compare, multi=True, placeholder=_("Overlay other functions…")),
                 ],
                 className="control",
             ),
-            html.Button("Back to the tutorial's view", id=ids.GALLERY_RESET, className="button small"),
+            html.Button(_("Back to the tutorial's view"), id=ids.GALLERY_RESET, className="button small"),
             html.Div([html.P(n, className="notice") for n in notices], id=ids.GALLERY_NOTICE,
                      role="alert"),
         ],
         className="panel controls",
-        **{"aria-label": "Gallery settings"},
+        **{"aria-label": _("Gallery settings")},
     )
     chart = html.Section(
         [
-            dcc.Graph(id=ids.ACTIVATION_GRAPH, figure=figure, config={"displaylogo": False},
+            dcc.Graph(id=ids.ACTIVATION_GRAPH, figure=figure, config=graph_config(),
                       className="chart tall"),
             html.Div(
                 [
-                    html.Div([html.H2("Formula"), dcc.Markdown(formula, id=ids.FORMULA, mathjax=True),
+                    html.Div([html.H2(_("Formula")), dcc.Markdown(formula, id=ids.FORMULA, mathjax=True),
                               html.P(torch_text, id=ids.TORCH_EQUIVALENT)]),
-                    html.Div([html.H2("Properties"), html.Div(table, id=ids.PROPERTIES)]),
+                    html.Div([html.H2(_("Properties")), html.Div(table, id=ids.PROPERTIES)]),
                 ],
                 className="facts",
             ),

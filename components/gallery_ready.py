@@ -12,6 +12,8 @@ from typing import Mapping
 
 from components.figures import serve_activation_figure, typed_array
 from core.activations import ACTIVATIONS, DEFAULT_XMAX, DEFAULT_XMIN, evaluate, make_grid
+from core.i18n import _, current_language
+from core.i18n import language as speaking
 
 
 def defaults(name: str) -> dict[str, float]:
@@ -20,7 +22,7 @@ def defaults(name: str) -> dict[str, float]:
 
 def label(name: str, params: Mapping[str, float]) -> str:
     shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
-    return ACTIVATIONS[name].display_name + (f" ({shown})" if shown else "")
+    return _(ACTIVATIONS[name].display_name) + (f" ({shown})" if shown else "")
 
 
 def view_key(name: str, params: Mapping[str, float], xmin: float, xmax: float, compare: list[str],
@@ -38,8 +40,13 @@ def ready_in_browser(name: str, params: Mapping[str, float], xmin: float, xmax: 
         and dict(params) == defaults(name)
 
 
-@functools.lru_cache(maxsize=1)
 def ready_views() -> dict:
+    """`views_in(language)` for the page's language."""
+    return views_in(current_language())
+
+
+@functools.lru_cache(maxsize=None)
+def views_in(language: str) -> dict:
     """Every function's tutorial view, drawn as the gallery's `view` draws it (typed arrays keep
     it to ~210 KB)."""
     x = make_grid(DEFAULT_XMIN, DEFAULT_XMAX)
@@ -47,7 +54,8 @@ def ready_views() -> dict:
     for name, activation in ACTIVATIONS.items():
         params = defaults(name)
         y, _dy = evaluate(name, x, params)
-        figure = serve_activation_figure(x, [{"label": label(name, params), "y": y}], None, activation.ylim)
+        with speaking(language):
+            figure = serve_activation_figure(x, [{"label": label(name, params), "y": y}], None, activation.ylim)
         trace = {**figure["data"][0], "y": typed_array(y)}
         del trace["x"]  # one copy for all: `x` below
         views[name] = {"trace": trace, "yaxis": figure["layout"]["yaxis"],

@@ -66,6 +66,8 @@ def field_error(field: str) -> str:
 CONFIG_QUERY = "config-query"
 URL_NOTICE = "url-notice"
 WEIGHTS_GRAPH = "weights-graph"
+LOSS_UPDATE = "loss-update"  # the run's streamed trace updates of each chart (figures.py)
+WEIGHTS_UPDATE = "weights-update"
 LOG_SCALE = "log-scale"
 RESULT_TABLE = "result-table"
 USE_SEED_BUTTON = "use-seed-button"

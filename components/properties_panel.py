@@ -13,43 +13,49 @@ from collections.abc import Callable, Mapping
 from dash import html
 
 from core.exact_properties import Break, ExactProperties, Interval, Number, Range, exact_properties
+from core.i18n import N_, _
 from core.numbers import exact_text
 
 WORDS = {
-    "range": "Range",
-    "limits": "Limits",
-    "monotonic": "Monotonic",
-    "continuity": "Continuity",
-    "zero_centred": "Zero-centred (f(0) = 0)",
-    "saturating": "Saturating",
-    "limits_value": "{left} as x → −∞, {right} as x → +∞",
-    "yes": "yes",
-    "no": "no",
-    "not_zero": "no, f(0) = {value}",
-    "strictly increasing": "yes, strictly increasing",
-    "strictly decreasing": "yes, strictly decreasing",
-    "non-decreasing": "yes, non-decreasing",
-    "non-increasing": "yes, non-increasing",
-    "constant": "yes, constant",
-    "increasing_on": "increasing on {interval}",
-    "decreasing_on": "decreasing on {interval}",
-    "constant_on": "constant on {interval}",
-    "jumps": "{what} jumps from {left} to {right} at x = {at}",
-    "smooth": "smooth",
-    "discontinuous": "discontinuous",
-    "saturating_both": "yes, on both sides",
-    "saturating_left": "yes, for x → −∞",
-    "saturating_right": "yes, for x → +∞",
-    "kink": "not differentiable: the slope is {left} from the left, {right} from the right",
-    "jump": "not differentiable, f jumps from {low} to {high}: the slope is {left} from the left, "
-            "{right} from the right",
-    "autograd": "autograd gives {value} ({source})",
-    "autograd_differs": "autograd gives {value} through {module}, and {plotted} through the tutorial's "
-                        "formula as plotted here",
-    "no_module": "on the formula; torch.nn has no module for it",
+    "range": N_("Range"),
+    "limits": N_("Limits"),
+    "monotonic": N_("Monotonic"),
+    "continuity": N_("Continuity"),
+    "zero_centred": N_("Zero-centred (f(0) = 0)"),
+    "saturating": N_("Saturating"),
+    "limits_value": N_("{left} as x → −∞, {right} as x → +∞"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "not_zero": N_("no, f(0) = {value}"),
+    "strictly increasing": N_("yes, strictly increasing"),
+    "strictly decreasing": N_("yes, strictly decreasing"),
+    "non-decreasing": N_("yes, non-decreasing"),
+    "non-increasing": N_("yes, non-increasing"),
+    "constant": N_("yes, constant"),
+    "increasing_on": N_("increasing on {interval}"),
+    "decreasing_on": N_("decreasing on {interval}"),
+    "constant_on": N_("constant on {interval}"),
+    "jumps": N_("{what} jumps from {left} to {right} at x = {at}"),
+    "smooth": N_("smooth"),
+    "discontinuous": N_("discontinuous"),
+    "saturating_both": N_("yes, on both sides"),
+    "saturating_left": N_("yes, for x → −∞"),
+    "saturating_right": N_("yes, for x → +∞"),
+    "kink": N_("not differentiable: the slope is {left} from the left, {right} from the right"),
+    "jump": N_("not differentiable, f jumps from {low} to {high}: the slope is {left} from the left, "
+               "{right} from the right"),
+    "autograd": N_("autograd gives {value} ({source})"),
+    "autograd_differs": N_("autograd gives {value} through {module}, and {plotted} through the tutorial's "
+                           "formula as plotted here"),
+    "no_module": N_("on the formula; torch.nn has no module for it"),
 }
 
-_CLASSES = {-1: WORDS["discontinuous"], 0: "C⁰", 1: "C¹", None: f"C^∞ ({WORDS['smooth']})"}
+_CLASSES = {0: "C⁰", 1: "C¹"}
+
+
+def word(key: str) -> str:
+    """WORDS[key] in the page's language."""
+    return _(WORDS[key])
 _DERIVATIVES = ("f", "f′", "f″")
 
 
@@ -65,13 +71,13 @@ def rows(name: str, params: Mapping[str, float] | None = None) -> list[tuple[str
     at_zero = props.at_zero
     sides = {(True, True): "both", (True, False): "left", (False, True): "right"}.get(props.bounded_sides)
     table = [
-        (WORDS["range"], range_text(props.range)),
-        (WORDS["limits"], WORDS["limits_value"].format(left=number(left), right=number(right))),
-        (WORDS["monotonic"], monotonic_text(props)),
-        (WORDS["continuity"], continuity_text(props)),
-        (WORDS["zero_centred"],
-         WORDS["yes"] if at_zero.value == 0 else WORDS["not_zero"].format(value=number(at_zero))),
-        (WORDS["saturating"], WORDS[f"saturating_{sides}"] if sides else WORDS["no"]),
+        (word("range"), range_text(props.range)),
+        (word("limits"), word("limits_value").format(left=number(left), right=number(right))),
+        (word("monotonic"), monotonic_text(props)),
+        (word("continuity"), continuity_text(props)),
+        (word("zero_centred"),
+         word("yes") if at_zero.value == 0 else word("not_zero").format(value=number(at_zero))),
+        (word("saturating"), word(f"saturating_{sides}") if sides else word("no")),
         ("f′(0)", number(props.slope_at_zero) if props.slope_at_zero is not None
          else kink_text(props.break_at_zero, props.module)),
     ]
@@ -133,7 +139,7 @@ def range_text(values: Range) -> str:
 
 
 def _jump_text(point: Break) -> str:
-    return WORDS["jumps"].format(what=_DERIVATIVES[point.order], left=number(point.left),
+    return word("jumps").format(what=_DERIVATIVES[point.order], left=number(point.left),
                                  right=number(point.right), at=number(point.at))
 
 
@@ -141,31 +147,36 @@ def monotonic_text(props: ExactProperties) -> str:
     """The verdict; where f is not strictly monotonic, also its pieces and its jumps, left to right."""
     verdict = props.monotonic
     if verdict in ("strictly increasing", "strictly decreasing", "constant"):
-        return WORDS[verdict]
+        return word(verdict)
     # (where it starts, jumps before the piece that starts there, text)
-    pieces = [(t.on.low.value, 1, WORDS[f"{t.direction}_on"].format(interval=interval_text(t.on)))
+    pieces = [(t.on.low.value, 1, word(f"{t.direction}_on").format(interval=interval_text(t.on)))
               for t in props.trends]
     pieces += [(b.at.value, 0, _jump_text(b)) for b in props.breaks if b.order == 0]
-    listed = ", ".join(text for *_, text in sorted(pieces))
-    return f"{WORDS[verdict] if verdict else WORDS['no']}: {listed}"
+    listed = ", ".join(text for *_order, text in sorted(pieces))
+    return f"{word(verdict) if verdict else word('no')}: {listed}"
 
 
 def continuity_text(props: ExactProperties) -> str:
     """C⁰, C¹, … and where the next derivative jumps; C^∞ where nothing does."""
-    named = _CLASSES[props.smoothness]
+    if props.smoothness == -1:
+        named = word("discontinuous")
+    elif props.smoothness is None:
+        named = f"C^∞ ({word('smooth')})"
+    else:
+        named = _CLASSES[props.smoothness]
     return f"{named}: {'; '.join(_jump_text(b) for b in props.breaks)}" if props.breaks else named
 
 
 def kink_text(point: Break, module: str | None) -> str:
     """Not differentiable at `point`: the slopes on either side and autograd's value there."""
     left, right = (number(s) for s in point.side_slopes)
-    text = (WORDS["kink"] if point.order == 1 else WORDS["jump"]).format(
+    text = (word("kink") if point.order == 1 else word("jump")).format(
         left=left, right=right, low=number(point.left), high=number(point.right))
     if module is None:
-        grad = WORDS["autograd"].format(value=number(point.autograd), source=WORDS["no_module"])
+        grad = word("autograd").format(value=number(point.autograd), source=word("no_module"))
     elif point.autograd.value == point.plotted.value:
-        grad = WORDS["autograd"].format(value=number(point.autograd), source=module)
+        grad = word("autograd").format(value=number(point.autograd), source=module)
     else:
-        grad = WORDS["autograd_differs"].format(value=number(point.autograd), module=module,
+        grad = word("autograd_differs").format(value=number(point.autograd), module=module,
                                                 plotted=number(point.plotted))
     return f"{text}; {grad}"

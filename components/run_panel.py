@@ -32,7 +32,8 @@ from components.triggers import triggered_props
 from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.run_record import failed_record
-from core.run_status import READY, reason, starting_line, status_line
+from core.i18n import _
+from core.run_status import READY, reason, run_label, starting_line, status_line
 
 POLL_MS = 100  # the browser asks for a running run's progress this long after each answer (assets/runs.js)
 WATCHDOG_MS = 1000  # and checks that the run lives (and restarts a broken chain) this often
@@ -56,17 +57,19 @@ class RunPage:
 # Layout
 
 
-def panel(ids: PanelIds, train_label: str = "Train") -> list:
-    """Train and Cancel, the status line, the progress bar and its text."""
+def panel(ids: PanelIds) -> list:
+    """Train and Cancel, the status line (its state's English word in `data-status`, whatever
+    the page's language), the progress bar and its text."""
     return [
         html.Div(
             [
-                html.Button(train_label, id=ids.train, className="button primary"),
-                html.Button("Cancel", id=ids.cancel, className="button", disabled=True),
+                html.Button(_("Train"), id=ids.train, className="button primary"),
+                html.Button(_("Cancel"), id=ids.cancel, className="button", disabled=True),
             ],
             className="buttons",
         ),
-        html.P(READY, id=ids.status, className="status", role="status", **{"aria-live": "polite"}),
+        html.P(_(READY), id=ids.status, className="status", role="status",
+               **{"aria-live": "polite", "data-status": "Ready"}),
         html.Progress(id=ids.progress_bar, value=0, max=1, className="progress"),
         html.P("", id=ids.progress_text, className="progress-text"),
     ]
@@ -95,7 +98,7 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     or a page load (nothing fired)."""
     ids = page.ids
     now = time.time() if now is None else now
-    out = {"status": no_update, "bar": no_update, "bar_max": no_update, "text": no_update,
+    out = {"status": no_update, "state": no_update, "bar": no_update, "bar_max": no_update, "text": no_update,
            "train_disabled": no_update, "cancel_disabled": no_update, "watchdog_disabled": no_update,
            "answered": no_update, "request": no_update, "handle": no_update, "result": no_update,
            "views": {name: no_update for name in page.views}}
@@ -103,14 +106,16 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     if f"{ids.train}.n_clicks" in triggered:
         started = runs.start(backend, page.kind, controls, owner)
         if started.refusal is not None:
-            out["status"] = status_line(started.refusal)
+            out.update(status=status_line(started.refusal), state=started.refusal["status"])
             return out
         handle, fresh = started.handle, True
-        out.update(handle=handle, request=started.request, status=starting_line(started.request["config"]))
+        out.update(handle=handle, request=started.request, status=starting_line(started.request["config"]),
+                   state="Running")
     run_id = runs.read_handle(backend.secret, handle, owner)
     if run_id is None:
         if fresh:
-            out.update(status=READY, views=page.draw(None, True), train_disabled=False, cancel_disabled=True)
+            out.update(status=_(READY), state="Ready", views=page.draw(None, True), train_disabled=False,
+                       cancel_disabled=True)
         return out
     check = fresh or bool(triggered & {f"{ids.watchdog}.n_intervals", f"{ids.cancel}.n_clicks"})
     try:
@@ -125,18 +130,18 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
         view = runs.RunView(run_id, answer["status"], status_line(answer), record=answer)
     if view.ended:
         backend.reap()
-        out.update(status=view.line, views=page.draw(view, True), train_disabled=False, cancel_disabled=True,
-                   watchdog_disabled=True, answered=None)
+        out.update(status=view.line, state=view.state, views=page.draw(view, True), train_disabled=False,
+                   cancel_disabled=True, watchdog_disabled=True, answered=None)
         record = page.kind.check_record(view.record)
         if record is not None:  # a finished run (Failed and Invalid ones have no curve)
             out.update(bar=record["epochs_run"] if view.state == "Done" or fresh else no_update,
                        bar_max=max(1, record["epochs_run"]), text=page.kind.describe_record(record),
-                       result=record)
+                       result={**record, "label": run_label(record)})  # (the run history's, in the page's language)
         return out
     progress = view.progress or {}
     changed = progress.get("epochs_done") != shown
-    out.update(status=view.line, train_disabled=True, cancel_disabled=False, watchdog_disabled=False,
-               answered={"at": now, "wait_ms": POLL_MS})
+    out.update(status=view.line, state="Running", train_disabled=True, cancel_disabled=False,
+               watchdog_disabled=False, answered={"at": now, "wait_ms": POLL_MS})
     if fresh or changed:
         out["views"] = page.draw(view, fresh)
         if progress:
@@ -163,6 +168,7 @@ def register(app, backend: JobBackend, page: RunPage) -> None:
     @app.callback(
         output=dict(
             status=Output(ids.status, "children"),
+            state=Output(ids.status, "data-status"),
             bar=Output(ids.progress_bar, "value"),
             bar_max=Output(ids.progress_bar, "max"),
             text=Output(ids.progress_text, "children"),

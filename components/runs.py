@@ -42,6 +42,7 @@ from core.run_status import (
     reason,
     running_line,
     starting_line,
+    state_word,
     status_line,
 )
 
@@ -300,7 +301,7 @@ def _running_line(backend: JobBackend, run_id: str, now: float, progress: dict |
         if backend.has_queue and queued_at is not None and now - queued_at >= 1:
             return queued_line(now - queued_at, backend.queue_wait_limit)
         return starting_line((progress or {}).get("config") or {})
-    return running_line(progress) if progress else "Running"
+    return running_line(progress) if progress else state_word("Running")
 
 
 def _verdict(backend: JobBackend, run_id: str, now: float) -> Reason | None:

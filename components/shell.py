@@ -16,25 +16,35 @@ from dash import Input, Output, State, dcc, html
 from components import ids, run_panel, runs, visitor
 from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
+from core.i18n import LANGUAGES, _, current_language
 
 ACTIVE_RUNS_MS = 2000  # how often the bar looks at a run training on another page
 RECENT_END = 60.0  # seconds the bar still mentions a run that ended while the learner was away
 
 
 def layout(run_pages: Sequence[run_panel.RunPage]) -> html.Div:
+    """Built for every page load, in the request's language."""
     return html.Div(
         [
             dcc.Location(id=ids.URL),
             html.Header(
                 html.Nav(
                     [
-                        html.Span("PyTorch, visually", className="brand"),
-                        dcc.Link("Training", href="/", className="nav-link"),
-                        dcc.Link("Activation gallery", href="/gallery", className="nav-link"),
+                        html.Span(_("PyTorch, visually"), className="brand"),
+                        dcc.Link(_("Training"), href="/", className="nav-link"),
+                        dcc.Link(_("Activation gallery"), href="/gallery", className="nav-link"),
                         html.Span(id=ids.ACTIVE_RUNS, className="active-runs", role="status"),
+                        html.Span(
+                            # (assets/app.js keeps the page's address, its settings included)
+                            [html.A(name, href=f"?lang={code}", lang=code,
+                                    className="nav-link language" + (" current" if code == current_language() else ""),
+                                    **({"aria-current": "true"} if code == current_language() else {}))
+                             for code, name in LANGUAGES.items()],
+                            className="languages",
+                        ),
                     ],
                     className="nav",
-                    **{"aria-label": "Pages"},
+                    **{"aria-label": _("Pages")},
                 ),
                 id=ids.NAVBAR,
             ),
@@ -63,7 +73,7 @@ def active_runs(backend: JobBackend, run_pages: Sequence[run_panel.RunPage], pat
         recent = view.ended and now - float(view.record.get("ended_at") or 0) < RECENT_END
         if not view.ended or recent:
             word = view.line.split(" — ")[0]
-            notes.append(dcc.Link(f"● {page.name}: {word}", href=page.path, className="nav-link run-link",
+            notes.append(dcc.Link(f"● {_(page.name)}: {word}", href=page.path, className="nav-link run-link",
                                   title=view.line))
         keep_looking = keep_looking or not view.ended
     return notes, not keep_looking

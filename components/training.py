@@ -24,7 +24,8 @@ from core.curves import thin_indices
 from core.numbers import exact_text
 from core.regression import PROGRESS_WEIGHT_POINTS, first_epoch, train
 from core.run_record import checked_record, make_record, record_csv
-from core.run_status import format_weights, progress_text
+from core.i18n import N_, _
+from core.run_status import format_weights, progress_text, run_label, state_word
 from core.script import standalone_script
 from core.training_config import (
     CONTROL_NAMES,
@@ -44,7 +45,8 @@ REGRESSION = runs.RunKind(
     first_progress=first_epoch,
     make_record=make_record,
     describe_progress=progress_text,
-    describe_record=lambda record: f"{record['epochs_run']:,} epochs in {record['elapsed']:.2f} s",
+    describe_record=lambda record: _("{epochs} epochs in {seconds} s").format(
+        epochs=f"{record['epochs_run']:,}", seconds=f"{record['elapsed']:.2f}"),
     check_record=checked_record,
 )
 PANEL = ids.TRAINING_PANEL
@@ -83,7 +85,7 @@ def controls_from_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[
     if isinstance(query.get("w"), str):
         raw["true_weights"] = query["w"].split(",")
     parsed = parse_training_config(raw, pick_seed=False)
-    notices = [f"Ignored from the link: {message}" for message in parsed.errors.values()]
+    notices = [_("Ignored from the link: {message}").format(message=message) for message in parsed.errors.values()]
     return parsed.values, list(dict.fromkeys(notices))
 
 
@@ -114,15 +116,15 @@ def result_table(record: Mapping[str, Any]):
 
     rows = [
         html.Tr([html.Th(name), cell(learned[k] if learned else None), cell(true[k]), cell(optimum[k])])
-        for k, name in enumerate(("w0 (intercept)", "w1 (a)", "w2 (b)"))
+        for k, name in enumerate((_("w0 (intercept)"), _("w1 (a)"), _("w2 (b)")))
     ]
     rows.append(html.Tr([
-        html.Th("Loss (MSE)"),
+        html.Th(_("Loss (MSE)")),
         cell(record.get("final_loss") if record["status"] == "Done" else None),
         html.Td("—"),
         cell(record.get("optimum_loss")),
     ]))
-    head = html.Thead(html.Tr([html.Th(""), html.Th("Learned"), html.Th("True"), html.Th("Least squares")]))
+    head = html.Thead(html.Tr([html.Td(""), html.Th(_("Learned")), html.Th(_("True")), html.Th(_("Least squares"))]))
     return html.Table([head, html.Tbody(rows)], className="result-table")
 
 
@@ -133,8 +135,8 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     if fresh:
         out.update(learned="", table=[], use_seed_hidden=True)
     if view is None:
-        out.update(loss=figures.loss_curve_patch([], []),
-                   weights=figures.weights_curve_patch({"epochs": [], "weights": [[], [], []]}))
+        out.update(loss=figures.loss_curve_update([], []),
+                   weights=figures.weights_curve_update({"epochs": [], "weights": [[], [], []]}))
         return out
     if view.record is not None:
         record = checked_record(view.record)
@@ -146,20 +148,20 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
         weights = {"epochs": [record["epochs"][i] for i in kept],
                    "weights": [[series[i] for i in kept] for series in record["weights"]]}
         out.update(
-            loss=figures.loss_curve_patch(record["epochs"], record["losses"], record.get("label", "")),
-            weights=figures.weights_curve_patch(weights, record["config"]["true_weights"]),
-            learned=format_weights(learned) if learned else f"— ({record['status'].lower()})",
+            loss=figures.loss_curve_update(record["epochs"], record["losses"], run_label(record)),
+            weights=figures.weights_curve_update(weights, record["config"]["true_weights"]),
+            learned=format_weights(learned) if learned else f"— ({state_word(record['status']).lower()})",
             table=result_table(record),
             use_seed_hidden=False,
         )
         return out
     progress = view.progress
     if progress:
-        out["loss"] = figures.loss_curve_patch(progress["loss_epochs"], progress["losses"])
+        out["loss"] = figures.loss_curve_update(progress["loss_epochs"], progress["losses"])
         if progress["epochs_done"] > 1:  # the first point alone: the loss chart first, it comes sooner
             curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
             true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
-            out["weights"] = figures.weights_curve_patch(curve, true_weights)
+            out["weights"] = figures.weights_curve_update(curve, true_weights)
     return out
 
 
@@ -174,7 +176,7 @@ def current_curve(backend: JobBackend, handle: Any, owner: str) -> dict | None:
         return None
     if view.record is not None:
         record = checked_record(view.record)
-        return {"epochs": record["epochs"], "losses": record["losses"], "label": record.get("label")} if record else None
+        return {"epochs": record["epochs"], "losses": record["losses"], "label": run_label(record)} if record else None
     if view.progress:
         return {"epochs": view.progress["loss_epochs"], "losses": view.progress["losses"]}
     return None
@@ -182,13 +184,13 @@ def current_curve(backend: JobBackend, handle: Any, owner: str) -> dict | None:
 
 TRAINING_RUNS = run_panel.RunPage(
     path="/",
-    name="Training",
+    name=N_("Training"),
     ids=PANEL,
     kind=REGRESSION,
     controls=control_states(),
     views={
-        "loss": Output(ids.LOSS_GRAPH, "figure"),
-        "weights": Output(ids.WEIGHTS_GRAPH, "figure"),
+        "loss": Output(ids.LOSS_UPDATE, "data"),
+        "weights": Output(ids.WEIGHTS_UPDATE, "data"),
         "learned": Output(ids.LEARNED_WEIGHTS, "children"),
         "table": Output(ids.RESULT_TABLE, "children"),
         "use_seed_hidden": Output(ids.USE_SEED_BUTTON, "hidden"),
@@ -206,9 +208,9 @@ def _number_control(name: str, value) -> html.Div:
     control_id = ids.number_input(name)
     return html.Div(
         [
-            html.Label(field.label, htmlFor=control_id),
+            html.Label(_(field.label), htmlFor=control_id),
             dcc.Input(id=control_id, type="number", value=value, step=1 if field.whole else "any",
-                      placeholder="random" if field.optional else None, className="number-input"),
+                      placeholder=_("random") if field.optional else None, className="number-input"),
             html.Div(id=ids.field_error(name), className="field-error", role="alert"),
         ],
         className="control",
@@ -218,7 +220,7 @@ def _number_control(name: str, value) -> html.Div:
 def _true_weight_controls(values) -> html.Fieldset:
     return html.Fieldset(
         [
-            html.Legend("True weights (y = w0 + w1·a + w2·b)"),
+            html.Legend(_("True weights (y = w0 + w1·a + w2·b)")),
             html.Div(
                 [
                     html.Div(
@@ -245,13 +247,13 @@ def layout(**query) -> html.Div:
                                  values["seed"] is not None)
     controls = html.Section(
         [
-            html.H2("Settings"),
+            html.H2(_("Settings")),
             html.Fieldset(
                 [
-                    html.Legend("Approach"),
+                    html.Legend(_("Approach")),
                     dcc.RadioItems(
                         id=ids.APPROACH,
-                        options=[{"label": f"{a.name} — {a.label}", "value": a.name} for a in APPROACHES.values()],
+                        options=[{"label": f"{a.name} — {_(a.label)}", "value": a.name} for a in APPROACHES.values()],
                         value=values["approach"],
                         className="approach-options",
                     ),
@@ -261,22 +263,23 @@ def layout(**query) -> html.Div:
             ),
             *(_number_control(name, values[name]) for name in FIELDS),
             _true_weight_controls(values["true_weights"]),
-            html.P(f"Epochs × samples may be at most {WORK_BUDGET:,}; an empty seed picks one at random.",
+            html.P(_("Epochs × samples may be at most {budget}; an empty seed picks one at random.").format(
+                budget=f"{WORK_BUDGET:,}"),
                    className="hint"),
             *run_panel.panel(PANEL),
             html.Div([html.P(n, className="notice") for n in notices], id=ids.URL_NOTICE),
         ],
         className="panel controls",
-        **{"aria-label": "Training settings"},
+        **{"aria-label": _("Training settings")},
     )
     charts = html.Section(
         [
             html.Div(
                 [
-                    html.H2("Loss"),
+                    html.H2(_("Loss")),
                     dcc.RadioItems(
                         id=ids.LOG_SCALE,
-                        options=[{"label": "linear", "value": "linear"}, {"label": "log", "value": "log"}],
+                        options=[{"label": _("linear"), "value": "linear"}, {"label": _("log"), "value": "log"}],
                         value="linear",
                         inline=True,
                         className="toggle",
@@ -284,33 +287,33 @@ def layout(**query) -> html.Div:
                 ],
                 className="chart-head",
             ),
-            dcc.Graph(id=ids.LOSS_GRAPH, figure=figures.serve_loss_figure(None), config={"displaylogo": False},
+            dcc.Graph(id=ids.LOSS_GRAPH, figure=figures.serve_loss_figure(None), config=figures.graph_config(),
                       className="chart"),
-            html.H2("Weights"),
+            html.H2(_("Weights")),
             dcc.Graph(id=ids.WEIGHTS_GRAPH, figure=figures.serve_weights_figure(None, values["true_weights"]),
-                      config={"displaylogo": False}, className="chart"),
-            html.H2("Result"),
-            html.P(["Learned weights (w0, w1, w2): ", html.Span(id=ids.LEARNED_WEIGHTS, className="mono")],
+                      config=figures.graph_config(), className="chart"),
+            html.H2(_("Result")),
+            html.P([_("Learned weights (w0, w1, w2): "), html.Span(id=ids.LEARNED_WEIGHTS, className="mono")],
                    className="learned"),
             html.Div(id=ids.RESULT_TABLE),
-            html.Button("Use this seed", id=ids.USE_SEED_BUTTON, className="button small", hidden=True),
-            html.H2("Runs"),
-            html.P(f"Finished runs stay in this browser (the last {HISTORY_SIZE}). "
-                   "Tick runs to overlay their loss.", className="hint"),
+            html.Button(_("Use this seed"), id=ids.USE_SEED_BUTTON, className="button small", hidden=True),
+            html.H2(_("Runs")),
+            html.P(_("Finished runs stay in this browser (the last {count}). Tick runs to overlay their loss.").format(
+                count=HISTORY_SIZE), className="hint"),
             dcc.Checklist(id=ids.OVERLAY_RUNS, options=[], value=[], className="runs"),
             html.Div(
                 [
-                    html.Button("Download CSV of the current run", id=ids.DOWNLOAD_BUTTON, className="button small"),
-                    html.Button("Forget all runs", id=ids.CLEAR_HISTORY_BUTTON, className="button small"),
+                    html.Button(_("Download CSV of the current run"), id=ids.DOWNLOAD_BUTTON, className="button small"),
+                    html.Button(_("Forget all runs"), id=ids.CLEAR_HISTORY_BUTTON, className="button small"),
                 ],
                 className="buttons",
             ),
             dcc.Download(id=ids.DOWNLOAD),
-            html.H2("Code"),
-            html.P("The PyTorch code of this run, standalone:", className="hint"),
+            html.H2(_("Code")),
+            html.P(_("The PyTorch code of this run, standalone:"), className="hint"),
             html.Div(
                 [
-                    dcc.Clipboard(id=ids.CODE_COPY, content=script, title="Copy the code", className="copy"),
+                    dcc.Clipboard(id=ids.CODE_COPY, content=script, title=_("Copy the code"), className="copy"),
                     dcc.Markdown(markdown, id=ids.CODE_VIEW),
                 ],
                 className="code",
@@ -320,6 +323,8 @@ def layout(**query) -> html.Div:
     )
     stores = [
         *run_panel.stores(PANEL),
+        dcc.Store(id=ids.LOSS_UPDATE),
+        dcc.Store(id=ids.WEIGHTS_UPDATE),
         dcc.Store(id=ids.CONFIG_QUERY),
         dcc.Store(id=ids.OVERLAY_CURVES, data=[]),
         dcc.Store(id=ids.RUN_HISTORY, storage_type="local", data=[]),
@@ -345,9 +350,19 @@ def register_callbacks(app, backend: JobBackend) -> None:
         inputs=dict(controls=control_states(Input)),
     )(check_controls)
 
-    # The loss chart's second writer (the run panel streams its trace 0): overlays and the axis
-    # type redraw the whole chart. The overlays' curves live in the browser; as an input of the
-    # run panel's poll they would be uploaded ten times a second.
+    # The run's curves reach the charts as trace updates, merged in the browser (figures.py says why).
+    for update, graph in ((ids.LOSS_UPDATE, ids.LOSS_GRAPH), (ids.WEIGHTS_UPDATE, ids.WEIGHTS_GRAPH)):
+        app.clientside_callback(
+            ClientsideFunction("runs", "applyTraceUpdates"),
+            Output(graph, "figure", allow_duplicate=True),
+            Input(update, "data"),
+            State(graph, "figure"),
+            prevent_initial_call=True,
+        )
+
+    # The loss chart's second writer (the run's updates above are the first): overlays and the
+    # axis type redraw the whole chart. The overlays' curves live in the browser; as an input of
+    # the run panel's poll they would be uploaded ten times a second.
     @app.callback(
         Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
         Input(ids.OVERLAY_CURVES, "data"),

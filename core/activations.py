@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.i18n import N_, _
 from core.numbers import NumberField, shown
 
 
@@ -102,14 +103,14 @@ def _gaussian(x):
     return torch.exp(-x * x)
 
 
-_ALPHA_LEAKY = Param("alpha", "alpha α", 0.1, 0.0, 1.0, 0.01, affine=True)
-_ALPHA_ELU = Param("alpha", "alpha α", 0.9, 0.0, 2.0, 0.01, affine=True)
+_ALPHA_LEAKY = Param("alpha", N_("alpha α"), 0.1, 0.0, 1.0, 0.01, affine=True)
+_ALPHA_ELU = Param("alpha", N_("alpha α"), 0.9, 0.0, 2.0, 0.01, affine=True)
 _CASES = r"\begin{cases} %s \end{cases}"
 
 _REGISTRY = (
     Activation(
         name="identity",
-        display_name="Identity",
+        display_name=N_("Identity"),
         group="seed",
         formula_latex=r"f(x) = x",
         ylim=(-10, 10),
@@ -119,17 +120,17 @@ _REGISTRY = (
     ),
     Activation(
         name="linear",
-        display_name="Linear",
+        display_name=N_("Linear"),
         group="seed",
         formula_latex=r"f(x) = w\,x + b",
-        params=(Param("slope", "slope w", 2.0, -5.0, 5.0, 0.1, affine=True),
-                Param("intercept", "intercept b", 1.0, -5.0, 5.0, 0.1, affine=True)),
+        params=(Param("slope", N_("slope w"), 2.0, -5.0, 5.0, 0.1, affine=True),
+                Param("intercept", N_("intercept b"), 1.0, -5.0, 5.0, 0.1, affine=True)),
         ylim=(-10, 10),
         fn=_linear,
     ),
     Activation(
         name="binary_step",
-        display_name="Binary step",
+        display_name=N_("Binary step"),
         group="seed",
         formula_latex=r"f(x) = " + _CASES % r"1 & x \ge 0 \\ 0 & x < 0",
         ylim=(-5, 5),
@@ -137,7 +138,7 @@ _REGISTRY = (
     ),
     Activation(
         name="sigmoid",
-        display_name="Sigmoid (logistic, soft step)",
+        display_name=N_("Sigmoid (logistic, soft step)"),
         group="seed",
         formula_latex=r"f(x) = \frac{1}{1 + e^{-x}}",
         ylim=(0, 1),
@@ -147,7 +148,7 @@ _REGISTRY = (
     ),
     Activation(
         name="tanh",
-        display_name="TanH",
+        display_name=N_("TanH"),
         group="seed",
         formula_latex=r"f(x) = \tanh x = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
         ylim=(-1, 1),
@@ -157,7 +158,7 @@ _REGISTRY = (
     ),
     Activation(
         name="arctan",
-        display_name="ArcTan",
+        display_name=N_("ArcTan"),
         group="seed",
         formula_latex=r"f(x) = \tan^{-1} x",
         ylim=(-1.5, 1.5),
@@ -165,7 +166,7 @@ _REGISTRY = (
     ),
     Activation(
         name="softsign",
-        display_name="Softsign",
+        display_name=N_("Softsign"),
         group="seed",
         formula_latex=r"f(x) = \frac{x}{1 + |x|}",
         ylim=(-1, 1),
@@ -175,7 +176,7 @@ _REGISTRY = (
     ),
     Activation(
         name="relu",
-        display_name="ReLU",
+        display_name=N_("ReLU"),
         group="seed",
         formula_latex=r"f(x) = \max(0, x)",
         ylim=(-1, 11),
@@ -185,7 +186,7 @@ _REGISTRY = (
     ),
     Activation(
         name="leaky_relu",
-        display_name="Leaky ReLU",
+        display_name=N_("Leaky ReLU"),
         group="seed",
         formula_latex=r"f(x) = " + _CASES % r"x & x \ge 0 \\ \alpha x & x < 0",
         params=(_ALPHA_LEAKY,),
@@ -196,7 +197,7 @@ _REGISTRY = (
     ),
     Activation(
         name="elu",
-        display_name="ELU",
+        display_name=N_("ELU"),
         group="seed",
         formula_latex=r"f(x) = " + _CASES % r"x & x \ge 0 \\ \alpha (e^{x} - 1) & x < 0",
         params=(_ALPHA_ELU,),
@@ -207,10 +208,10 @@ _REGISTRY = (
     ),
     Activation(
         name="trelu",
-        display_name="TReLU (thresholded ReLU)",
+        display_name=N_("TReLU (thresholded ReLU)"),
         group="seed",
         formula_latex=r"f(x) = " + _CASES % r"x & x > \theta \\ 0 & x \le \theta",
-        params=(Param("thres", "threshold θ", 2.0, -5.0, 5.0, 0.1),),
+        params=(Param("thres", N_("threshold θ"), 2.0, -5.0, 5.0, 0.1),),
         ylim=(-2, 11),
         fn=_trelu,
         torch_nn="torch.nn.Threshold(threshold=θ, value=0)",
@@ -218,7 +219,7 @@ _REGISTRY = (
     ),
     Activation(
         name="softplus",
-        display_name="SoftPlus",
+        display_name=N_("SoftPlus"),
         group="seed",
         formula_latex=r"f(x) = \ln(1 + e^{x})",
         ylim=(-1, 11),
@@ -228,7 +229,7 @@ _REGISTRY = (
     ),
     Activation(
         name="bent_identity",
-        display_name="Bent identity",
+        display_name=N_("Bent identity"),
         group="seed",
         formula_latex=r"f(x) = \frac{\sqrt{x^2 + 1} - 1}{2} + x",
         ylim=(-6, 11),
@@ -236,7 +237,7 @@ _REGISTRY = (
     ),
     Activation(
         name="gaussian",
-        display_name="Gaussian",
+        display_name=N_("Gaussian"),
         group="seed",
         formula_latex=r"f(x) = e^{-x^2}",
         ylim=(-0.5, 1.5),
@@ -244,7 +245,7 @@ _REGISTRY = (
     ),
     Activation(
         name="gelu",
-        display_name="GELU",
+        display_name=N_("GELU"),
         group="modern",
         formula_latex=r"f(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\frac{x}{\sqrt{2}}\right)",
         ylim=(-1, 11),
@@ -254,7 +255,7 @@ _REGISTRY = (
     ),
     Activation(
         name="silu",
-        display_name="SiLU (Swish)",
+        display_name=N_("SiLU (Swish)"),
         group="modern",
         formula_latex=r"f(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}",
         ylim=(-1, 11),
@@ -264,7 +265,7 @@ _REGISTRY = (
     ),
     Activation(
         name="mish",
-        display_name="Mish",
+        display_name=N_("Mish"),
         group="modern",
         formula_latex=r"f(x) = x \tanh\left(\ln(1 + e^{x})\right)",
         ylim=(-1, 11),
@@ -274,7 +275,7 @@ _REGISTRY = (
     ),
     Activation(
         name="selu",
-        display_name="SELU",
+        display_name=N_("SELU"),
         group="modern",
         formula_latex=r"f(x) = \lambda " + _CASES % r"x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0"
         + r",\quad \lambda \approx 1.0507,\ \alpha \approx 1.6733",
@@ -285,7 +286,7 @@ _REGISTRY = (
     ),
     Activation(
         name="hardswish",
-        display_name="Hardswish",
+        display_name=N_("Hardswish"),
         group="modern",
         formula_latex=r"f(x) = x\,\frac{\min(\max(0, x + 3), 6)}{6}",
         ylim=(-1, 11),
@@ -385,7 +386,8 @@ def _bounded(raw: Mapping, field: NumberField, errors: list[str]) -> float:
         return float(field.default)
     value, message = field.parse(raw[field.name])
     if message is not None:
-        errors.append(f"{message.rstrip('.')}; using the default {field.default:g}.")
+        errors.append(_("{message}; using the default {default}.").format(message=message.rstrip("."),
+                                                                           default=f"{field.default:g}"))
         return float(field.default)
     return value
 
@@ -404,21 +406,18 @@ def resolve(fn_name: object, raw: object) -> Resolved:
         name = fn_name
     else:
         name = DEFAULT_ACTIVATION
-        errors.append(
-            f"Unknown function {shown(fn_name, 40)}; showing {name}. "
-            f"Choose one of: {', '.join(ACTIVATIONS)}."
-        )
+        errors.append(_("Unknown function {name}; showing {shown}. Choose one of: {choices}.").format(
+            name=shown(fn_name, 40), shown=name, choices=", ".join(ACTIVATIONS)))
     if not isinstance(raw, Mapping):
         if raw is not None:
-            errors.append(f"Settings must be a mapping of names to values; got {shown(raw, 40)}.")
+            errors.append(_("Settings must be a mapping of names to values; got {value}.").format(value=shown(raw, 40)))
         raw = {}
     params = {p.name: _bounded(raw, p.field, errors) for p in ACTIVATIONS[name].params}
     xmin = _bounded(raw, X_FIELDS["xmin"], errors)
     xmax = _bounded(raw, X_FIELDS["xmax"], errors)
     if xmax - xmin < MIN_SPAN - 1e-9:  # 0.6 - 0.5 is 0.0999...98 in binary
-        errors.append(
-            f"xmax must exceed xmin by at least {MIN_SPAN:g}; got xmin {xmin:g}, xmax {xmax:g}, "
-            f"so using the default range {DEFAULT_XMIN} to {DEFAULT_XMAX}."
-        )
+        errors.append(_("xmax must exceed xmin by at least {span}; got xmin {xmin}, xmax {xmax}, so using the "
+                        "default range {low} to {high}.").format(span=f"{MIN_SPAN:g}", xmin=f"{xmin:g}",
+                                                                 xmax=f"{xmax:g}", low=DEFAULT_XMIN, high=DEFAULT_XMAX))
         xmin, xmax = float(DEFAULT_XMIN), float(DEFAULT_XMAX)
     return Resolved(name, params, xmin, xmax, errors)

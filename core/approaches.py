@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn, optim
 
+from core.i18n import N_
+
 
 class Fit(Protocol):
     """A model being fitted: one epoch at a time."""
@@ -32,7 +34,7 @@ class Fit(Protocol):
 @dataclass(frozen=True)
 class Approach:
     name: str  # the config value and URL parameter
-    label: str  # what the page's selector says
+    label: str  # what the page's selector says (translated where shown)
     build: Callable[[torch.Tensor, torch.Tensor, Any], Fit]  # (X, y, config), data already drawn
     imports: str  # the script's import lines
     code: str  # the script's model and loop; {lr} and {epochs} are filled in
@@ -90,7 +92,7 @@ class ModuleFit:
 _REGISTRY = (
     Approach(
         name="manual",
-        label="Autograd, update by hand",
+        label=N_("Autograd, update by hand"),
         build=ManualFit,
         imports="import torch",
         code="""\

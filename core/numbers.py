@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from core.i18n import _
+
 MAX_TEXT = 64  # characters of a numeric string; anything longer is not a number here
 
 
@@ -53,7 +55,7 @@ def shown(value: Any, limit: int = 20) -> str:
     try:
         text = value if isinstance(value, str) else repr(value)
     except (ValueError, RecursionError):  # an int of over 4300 digits, or very deep nesting
-        text = f"a value of type {type(value).__name__}"
+        text = _("a value of type {type}").format(type=type(value).__name__)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -71,25 +73,29 @@ class NumberField:
     optional: bool = False  # empty is allowed (and means "none")
 
     def describe(self) -> str:
-        low = "above" if self.minimum_exclusive else "from"
-        kind = "a whole number" if self.whole else "a number"
-        return f"{kind} {low} {readable(self.minimum)} to {readable(self.maximum)}"
+        low, high = readable(self.minimum), readable(self.maximum)
+        if self.whole:
+            return _("a whole number from {low} to {high}").format(low=low, high=high)
+        if self.minimum_exclusive:
+            return _("a number above {low} up to {high}").format(low=low, high=high)
+        return _("a number from {low} to {high}").format(low=low, high=high)
 
     def parse(self, raw: Any) -> tuple[float | int | None, str | None]:
         """(value, None) when `raw` is acceptable, else (None, a message for the control)."""
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if self.optional:
                 return None, None
-            return None, f"{self.label}: enter {self.describe()}."
+            return None, _("{label}: enter {allowed}.").format(label=_(self.label), allowed=self.describe())
         value = finite_float(raw)
         if value is None:
-            return None, f"{self.label}: “{shown(raw)}” is not a number; enter {self.describe()}."
+            return None, _("{label}: “{value}” is not a number; enter {allowed}.").format(
+                label=_(self.label), value=shown(raw), allowed=self.describe())
         too_low = value <= self.minimum if self.minimum_exclusive else value < self.minimum
         if too_low or value > self.maximum:
-            return None, f"{self.label} must be {self.describe()}."
+            return None, _("{label} must be {allowed}.").format(label=_(self.label), allowed=self.describe())
         if self.whole:
             if not value.is_integer():
-                return None, f"{self.label} must be a whole number."
+                return None, _("{label} must be a whole number.").format(label=_(self.label))
             return int(value), None
         return value, None
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from core.curves import DISPLAY_POINTS, float32_list, thin_indices
 from core.numbers import is_finite_number
 from core.regression import TrainingResult
-from core.run_status import FINISHED, Reason, run_label
+from core.run_status import FINISHED, Reason
 from core.training_config import parse_training_config
 
 
@@ -22,7 +22,7 @@ def make_record(result: TrainingResult, run_id: str) -> dict[str, Any]:
     """Every epoch when there are at most DISPLAY_POINTS of them, else a min/max thinning."""
     idx = thin_indices(result.losses, DISPLAY_POINTS)
     learned = result.learned_weights
-    record = {
+    return {
         "run_id": run_id,
         "config": result.config.to_dict(),
         "status": result.status,
@@ -37,8 +37,6 @@ def make_record(result: TrainingResult, run_id: str) -> dict[str, Any]:
         "optimum_weights": float32_list(result.optimum_weights),
         "optimum_loss": _finite_or_none(result.optimum_loss),
     }
-    record["label"] = run_label(record)
-    return record
 
 
 def failed_record(

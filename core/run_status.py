@@ -1,40 +1,43 @@
 """How a run is described to a learner: the status line, the progress line, the run's label.
 
-The status line's first word is the run's state, one of `STATES` (the UI contract); the rest
+The status line's first word is the run's state (`STATES`, the UI contract's English words; the
+page also puts the English word in the status's `data-status`), in the page's language; the rest
 says why, with numbers. Why a run was refused or failed travels as a `Reason` (a code and its
-numbers) in the run's record, and becomes words only here.
+numbers) in the run's record, and becomes words only here, in the language of whoever reads it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from core.i18n import N_, _
+
 STATES = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
 FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
 ENDED = (*FINISHED, "Invalid", "Failed")
 
-READY = "Ready — choose an approach and press Train."
+READY = N_("Ready — choose an approach and press Train.")
 
 Reason = dict  # {"code": one of REASONS, **its numbers}
 
 REASONS = {
-    "busy": "the server is busy: {cap} runs are training already. Press Train again in a minute.",
-    "worker_lost": ("the worker running this job was lost (killed, or out of memory); "
-                    "the job was not restarted. Press Train to try again."),
-    "queue_timeout": ("the job waited {waited:.0f} s for a free worker (the limit is {limit:.0f} s) "
-                      "and was not run. Press Train to try again."),
-    "never_started": ("the training job stopped responding: no worker started it within {limit:.0f} s "
-                      "(all busy, or none running). Press Train to try again."),
-    "silent": ("the training job stopped responding (no sign of life for {limit:.0f} s). "
-               "Press Train to try again."),
-    "no_result": "the training job ended without a result (its process stopped). Press Train to try again.",
-    "server_gone": "the server stopped during the run",
-    "time_limit": "the run passed its time limit of {limit} s and was stopped",
-    "raised": "training raised {error}",
-    "unwatched": "its page stopped checking on it for {limit:.0f} s (closed?)",
-    "store": "{detail}; training cannot start until it is back (the activation gallery still works). "
-             "Press Train to try again.",
-    "lost_contact": "lost contact with the training job: {detail}. Press Train to try again.",
+    "busy": N_("the server is busy: {cap} runs are training already. Press Train again in a minute."),
+    "worker_lost": N_("the worker running this job was lost (killed, or out of memory); "
+                      "the job was not restarted. Press Train to try again."),
+    "queue_timeout": N_("the job waited {waited} s for a free worker (the limit is {limit} s) "
+                        "and was not run. Press Train to try again."),
+    "never_started": N_("the training job stopped responding: no worker started it within {limit} s "
+                        "(all busy, or none running). Press Train to try again."),
+    "silent": N_("the training job stopped responding (no sign of life for {limit} s). "
+                 "Press Train to try again."),
+    "no_result": N_("the training job ended without a result (its process stopped). Press Train to try again."),
+    "server_gone": N_("the server stopped during the run"),
+    "time_limit": N_("the run passed its time limit of {limit} s and was stopped"),
+    "raised": N_("training raised {error}"),
+    "unwatched": N_("its page stopped checking on it for {limit} s (closed?)"),
+    "store": N_("{detail}; training cannot start until it is back (the activation gallery still works). "
+                "Press Train to try again."),
+    "lost_contact": N_("lost contact with the training job: {detail}. Press Train to try again."),
     "invalid": "{detail}",
 }
 
@@ -43,14 +46,20 @@ def reason(code: str, **numbers: Any) -> Reason:
     return {"code": code, **numbers}
 
 
+def _whole(value: Any) -> Any:
+    """Seconds in a reason: whole numbers read best."""
+    return f"{value:.0f}" if isinstance(value, float) else value
+
+
 def reason_text(why: Any) -> str:
     """The words of a Reason; anything else (a record from an older page) reads as unknown."""
     if isinstance(why, Mapping) and why.get("code") in REASONS:
         try:
-            return REASONS[why["code"]].format(**{k: v for k, v in why.items() if k != "code"})
+            template = REASONS[why["code"]]
+            return _(template).format(**{k: _whole(v) for k, v in why.items() if k != "code"})
         except (KeyError, ValueError, TypeError):
             pass
-    return "the training job ended without a result"
+    return _("the training job ended without a result")
 
 
 def format_weights(weights) -> str:
@@ -63,52 +72,67 @@ def status_line(record: Mapping[str, Any]) -> str:
     config = record.get("config") or {}
     seed = config.get("seed")
     if status == "Done":
-        return (
-            f"Done — {record['epochs_run']:,} epochs in {record['elapsed']:.2f} s, "
-            f"final loss {record['final_loss']:.4g} (seed {seed})."
-        )
+        return _("Done — {epochs} epochs in {seconds} s, final loss {loss} (seed {seed}).").format(
+            epochs=f"{record['epochs_run']:,}", seconds=f"{record['elapsed']:.2f}",
+            loss=f"{record['final_loss']:.4g}", seed=seed)
     if status == "Diverged":
-        return (
-            f"Diverged at epoch {record['diverged_at']} — the loss overflowed to infinity with "
-            f"learning rate {config.get('lr')}; try a smaller one (seed {seed})."
-        )
+        return _("Diverged at epoch {epoch} — the loss overflowed to infinity with learning rate {lr}; "
+                 "try a smaller one (seed {seed}).").format(epoch=record["diverged_at"], lr=config.get("lr"),
+                                                           seed=seed)
     if status == "Cancelled":
-        why = f" because {reason_text(record['reason'])}" if record.get("reason") else ""
-        return f"Cancelled — stopped after {record.get('epochs_run', 0):,} epochs{why}. Press Train to run again."
+        epochs = f"{record.get('epochs_run', 0):,}"
+        if record.get("reason"):
+            return _("Cancelled — stopped after {epochs} epochs because {reason}. Press Train to run again.").format(
+                epochs=epochs, reason=reason_text(record["reason"]))
+        return _("Cancelled — stopped after {epochs} epochs. Press Train to run again.").format(epochs=epochs)
     if status == "Invalid":
-        return f"Invalid — {reason_text(record.get('reason'))}"
-    return f"Failed — {reason_text(record.get('reason'))}"
+        return _("Invalid — {reason}").format(reason=reason_text(record.get("reason")))
+    return _("Failed — {reason}").format(reason=reason_text(record.get("reason")))
 
 
 def starting_line(config: Mapping[str, Any]) -> str:
     if "epochs" not in config:
-        return "Running — starting"
-    return f"Running — starting {config['epochs']:,} epochs (seed {config.get('seed')})"
+        return _("Running — starting")
+    return _("Running — starting {epochs} epochs (seed {seed})").format(epochs=f"{config['epochs']:,}",
+                                                                        seed=config.get("seed"))
 
 
 def running_line(progress: Mapping[str, Any]) -> str:
     seed = (progress.get("config") or {}).get("seed")
-    return (f"Running — epoch {progress['epochs_done']:,} of {progress['epochs_total']:,}"
-            + ("" if seed is None else f" (seed {seed})"))
+    done, total = f"{progress['epochs_done']:,}", f"{progress['epochs_total']:,}"
+    if seed is None:
+        return _("Running — epoch {done} of {total}").format(done=done, total=total)
+    return _("Running — epoch {done} of {total} (seed {seed})").format(done=done, total=total, seed=seed)
 
 
 def queued_line(waited: float, limit: float) -> str:
     """While a run waits for a free worker (Celery)."""
-    return f"Running — waiting for a free worker ({waited:.0f} s so far; gives up after {limit:.0f} s)"
+    return _("Running — waiting for a free worker ({waited} s so far; gives up after {limit} s)").format(
+        waited=f"{waited:.0f}", limit=f"{limit:.0f}")
 
 
 def progress_text(progress: Mapping[str, Any]) -> str:
-    return (
-        f"Epoch {progress['epochs_done']:,} of {progress['epochs_total']:,} · "
-        f"{progress['elapsed']:.1f} s · weights {format_weights(progress['current_weights'])}"
-    )
+    return _("Epoch {done} of {total} · {seconds} s · weights {weights}").format(
+        done=f"{progress['epochs_done']:,}", total=f"{progress['epochs_total']:,}",
+        seconds=f"{progress['elapsed']:.1f}", weights=format_weights(progress["current_weights"]))
 
 
 def run_label(record: Mapping[str, Any]) -> str:
     """How the run is listed among finished runs."""
     config = record["config"]
     if record["status"] == "Done":
-        ending = f"loss {record['final_loss']:.4g}"
+        ending = _("loss {loss}").format(loss=f"{record['final_loss']:.4g}")
     else:
-        ending = f"{record['status'].lower()} after {record['epochs_run']:,} epochs"
+        ending = _("{state} after {epochs} epochs").format(state=state_word(record["status"]).lower(),
+                                                          epochs=f"{record['epochs_run']:,}")
     return f"{config['approach']} · lr {config['lr']:g} · seed {config['seed']} · {ending}"
+
+
+STATE_WORDS = {"Ready": N_("Ready"), "Running": N_("Running"), "Done": N_("Done"), "Cancelled": N_("Cancelled"),
+               "Diverged": N_("Diverged"), "Invalid": N_("Invalid"), "Failed": N_("Failed")}
+
+
+def state_word(state: str) -> str:
+    """A state's word in the page's language (the English word is the UI contract's)."""
+    word = STATE_WORDS.get(state)
+    return _(word) if word else state

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, make_dataclass
 from typing import Any, Mapping
 
 from core.approaches import APPROACHES, DEFAULT_APPROACH
+from core.i18n import N_, _
 from core.numbers import NumberField, finite_float
 
 TRUE_WEIGHTS = (1.0, 5.0, 7.0)  # y = 1 + 5a + 7b, the tutorial's weight_true
@@ -27,11 +28,11 @@ MAX_SEED = 2**32 - 1  # small enough that every seed survives a round trip throu
 FIELDS: dict[str, NumberField] = {
     f.name: f
     for f in (
-        NumberField("lr", "Learning rate", 0.01, 0.0, 10.0, minimum_exclusive=True),
-        NumberField("epochs", "Epochs", 1000, 1, 1_000_000, whole=True),
-        NumberField("samples", "Samples", 100, 2, 1_000_000, whole=True),
-        NumberField("noise", "Noise standard deviation", 1.0, 0.0, 1000.0),
-        NumberField("seed", "Random seed", None, 0, MAX_SEED, whole=True, optional=True),
+        NumberField("lr", N_("Learning rate"), 0.01, 0.0, 10.0, minimum_exclusive=True),
+        NumberField("epochs", N_("Epochs"), 1000, 1, 1_000_000, whole=True),
+        NumberField("samples", N_("Samples"), 100, 2, 1_000_000, whole=True),
+        NumberField("noise", N_("Noise standard deviation"), 1.0, 0.0, 1000.0),
+        NumberField("seed", N_("Random seed"), None, 0, MAX_SEED, whole=True, optional=True),
     )
 }
 # Every control of the training page, as the mapping the page sends: the approach, each FIELD,
@@ -85,7 +86,7 @@ def parse_training_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = Tru
 
     approach = raw.get("approach", DEFAULT_APPROACH)
     if not isinstance(approach, str) or approach not in APPROACHES:
-        errors["approach"] = f"Approach must be one of: {', '.join(APPROACHES)}."
+        errors["approach"] = _("Approach must be one of: {choices}.").format(choices=", ".join(APPROACHES))
         approach = DEFAULT_APPROACH
     values["approach"] = approach
 
@@ -100,15 +101,13 @@ def parse_training_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = Tru
         [finite_float(w) for w in true_weights] if isinstance(true_weights, (list, tuple)) else []
     )
     if len(parsed_weights) != 3 or any(w is None or abs(w) > TRUE_WEIGHT_LIMIT for w in parsed_weights):
-        errors["true_weights"] = "True weights must be three numbers from -1,000 to 1,000."
+        errors["true_weights"] = _("True weights must be three numbers from -1,000 to 1,000.")
         parsed_weights = list(TRUE_WEIGHTS)
     values["true_weights"] = tuple(parsed_weights)
 
     if not errors and values["epochs"] * values["samples"] > WORK_BUDGET:
-        errors["epochs"] = (
-            f"Epochs × samples must be at most {WORK_BUDGET:,} "
-            f"(here {values['epochs'] * values['samples']:,}); lower one of them."
-        )
+        errors["epochs"] = _("Epochs × samples must be at most {budget} (here {work}); lower one of them.").format(
+            budget=f"{WORK_BUDGET:,}", work=f"{values['epochs'] * values['samples']:,}")
         errors["samples"] = errors["epochs"]
 
     if errors:

@@ -1,7 +1,8 @@
-"""Take the README's screenshots from the running app: `python -m scripts.screenshots [URL]`
+"""Take the READMEs' screenshots from the running app: `python -m scripts.screenshots [URL]`
 (from the repository root).
 
-Needs the app running (python app.py) and Debian's chromium; writes docs/screenshots/*.png.
+Needs the app running (python app.py) and Debian's chromium; writes docs/screenshots/*.png, the
+English pages for README.md and the Korean ones (`-ko`) for README.ko.md.
 """
 
 import sys
@@ -13,30 +14,37 @@ from harness.process import REPO_ROOT
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8050"
 OUT = REPO_ROOT / "docs" / "screenshots"
+DONE = "document.querySelector('#status').dataset.status === 'Done'"
+
+
+def pages(browser, language: str, suffix: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR" if language == "ko" else "en-US")
+    page.goto(f"{BASE}/?approach=manual&seed=3&epochs=1000&lang={language}")
+    page.click("#train-button")
+    page.wait_for_function(DONE)
+    page.goto(f"{BASE}/?approach=module&seed=3&epochs=1000")
+    page.click("#train-button")
+    page.wait_for_function(DONE)
+    page.click("#overlay-runs label >> nth=1")  # overlay the manual run
+    page.wait_for_timeout(800)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.set_viewport_size({"width": 1280, "height": 1250})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUT / f"training{suffix}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{BASE}/gallery?fn=elu&alpha=0.9&deriv=1")
+    page.wait_for_selector("#activation-graph .js-plotly-plot")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(OUT / f"gallery{suffix}.png"), full_page=True)
+    page.close()
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{BASE}/?approach=manual&seed=3&epochs=1000")
-        page.click("#train-button")
-        page.wait_for_function("document.querySelector('#status').innerText.startsWith('Done')")
-        page.goto(f"{BASE}/?approach=module&seed=3&epochs=1000")
-        page.click("#train-button")
-        page.wait_for_function("document.querySelector('#status').innerText.startsWith('Done')")
-        page.click("#overlay-runs label >> nth=1")  # overlay the manual run
-        page.wait_for_timeout(800)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.set_viewport_size({"width": 1280, "height": 1250})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(OUT / "training.png"))
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.goto(f"{BASE}/gallery?fn=elu&alpha=0.9")
-        page.wait_for_selector("#activation-graph .js-plotly-plot")
-        page.wait_for_timeout(1000)
-        page.screenshot(path=str(OUT / "gallery.png"), full_page=True)
+        pages(browser, "en", "")
+        pages(browser, "ko", "-ko")
         browser.close()
 
 

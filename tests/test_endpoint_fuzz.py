@@ -67,6 +67,8 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(run-history)",
     "clientside(overlay-runs)",
     "clientside(run-answered)",
+    "clientside(loss-update)",
+    "clientside(weights-update)",
     "clientside(run-job)",
     "clientside(url)",
     "clientside(_pages_store)",

@@ -76,14 +76,14 @@ def test_the_first_point_is_there_the_moment_train_is_pressed(backend):
     """The run's first epoch is computed at Train, before any job process exists: the curve has
     its first point in Train's own answer, equal to what the job will compute."""
     out = follow(backend, [TRAIN])
-    loss = out["views"]["loss"].to_plotly_json()["operations"]
-    assert [op["params"]["value"] for op in loss][:2] == [[0], [pytest.approx(67.848, abs=1e-3)]]
+    loss = out["views"]["loss"][0]
+    assert (loss["x"], loss["y"]) == ([0], [pytest.approx(67.848, abs=1e-3)])
     assert out["status"] == "Running — starting 1,000 epochs (seed 3)"  # no job has started yet
     assert out["bar"] == 1 and out["text"].startswith("Epoch 1 of 1,000")
     assert out["train_disabled"] is True and out["cancel_disabled"] is False
     job_note = runs.execute(backend, training.REGRESSION, out["request"])
     record = backend.records.outcome(out["request"]["run_id"])
-    assert job_note["recorded"] is True and record["losses"][0] == loss[1]["params"]["value"][0]
+    assert job_note["recorded"] is True and record["losses"][0] == loss["y"][0]
 
 
 # ---------------------------------------------------------------------------------------------

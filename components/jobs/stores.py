@@ -8,6 +8,7 @@ import time
 import diskcache
 
 from components.jobs.settings import CONNECT_TIMEOUT, REDIS_TIMEOUT, redacted
+from core.i18n import _
 
 
 class JobStoreUnavailable(RuntimeError):
@@ -38,7 +39,7 @@ class DiskcacheStore:
         try:
             self._cache.set("health", time.time(), expire=60)
         except Exception as exc:  # noqa: BLE001 - a full disk or a removed directory
-            raise JobStoreUnavailable("the job cache cannot be written") from exc
+            raise JobStoreUnavailable(_("the job cache cannot be written")) from exc
 
 
 class RedisStore:
@@ -51,13 +52,13 @@ class RedisStore:
             url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT, decode_responses=True
         )
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        self._where = f"the job queue at {redacted(url)}"
+        self._url = redacted(url)
 
     def _call(self, method: str, *args, **kwargs):
         try:
             return getattr(self._client, method)(*args, **kwargs)
         except self._errors as exc:
-            raise JobStoreUnavailable(f"{self._where} is unreachable") from exc
+            raise JobStoreUnavailable(_("the job queue at {url} is unreachable").format(url=self._url)) from exc
 
     def get(self, key: str) -> str | None:
         return self._call("get", self.PREFIX + key)
