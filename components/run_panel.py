@@ -33,6 +33,7 @@ from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.run_record import failed_record
 from core.i18n import _
+from core.regression import next_report_delay
 from core.run_status import READY, reason, run_label, starting_line, status_line
 
 POLL_MS = 100  # the browser asks for a running run's progress this long after each answer (assets/runs.js)
@@ -141,13 +142,20 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     progress = view.progress or {}
     changed = progress.get("epochs_done") != shown
     out.update(status=view.line, state="Running", train_disabled=True, cancel_disabled=False,
-               watchdog_disabled=False, answered={"at": now, "wait_ms": POLL_MS})
+               watchdog_disabled=False, answered={"at": now, "wait_ms": poll_wait_ms(progress)})
     if fresh or changed:
         out["views"] = page.draw(view, fresh)
         if progress:
             out.update(bar=progress["epochs_done"], bar_max=progress["epochs_total"],
                        text=page.kind.describe_progress(progress))
     return out
+
+
+def poll_wait_ms(progress: dict) -> int:
+    """Ask again as often as the job reports: every POLL_MS at first, then more slowly in a long
+    run (core.regression.next_report_delay), so the server and the browser leave the job its core."""
+    elapsed = progress.get("elapsed") if isinstance(progress.get("elapsed"), (int, float)) else 0.0
+    return round(1000 * next_report_delay(POLL_MS / 1000, elapsed, 0.0))
 
 
 def _unrecorded_result(page: RunPage, job: Any, run_id: str) -> dict | None:

@@ -232,7 +232,7 @@ def test_a_page_load_finds_the_tabs_run_streaming_and_then_its_result(backend):
     handle, request = out["handle"], out["request"]
     again = follow(backend, [], handle=handle)  # a reload, or back from another page
     assert again["status"].startswith("Running") and again["train_disabled"] is True
-    assert again["answered"]["wait_ms"] == run_panel.POLL_MS
+    assert again["answered"]["wait_ms"] == run_panel.POLL_MS  # a young run: the quickest pace
     runs.execute(backend, training.REGRESSION, request)  # it ends while the page is away
     back = follow(backend, [], handle=handle)
     assert back["status"].startswith("Done — 50 epochs") and back["answered"] is None
@@ -317,3 +317,11 @@ def test_a_forged_job_answer_changes_nothing(backend, forged):
         forged = {**forged, "run_id": out["request"]["run_id"]}
     polled = follow(backend, [POLL], handle=out["handle"], shown=1, job=forged)
     assert polled["status"].startswith("Running")
+
+
+def test_the_page_asks_as_often_as_the_job_reports():
+    """Every POLL_MS at first; in a long run as slowly as the job reports (at most every 0.5 s)."""
+    assert run_panel.poll_wait_ms({"elapsed": 0.2}) == run_panel.POLL_MS
+    assert run_panel.poll_wait_ms({"elapsed": 2.0}) == 200
+    assert run_panel.poll_wait_ms({"elapsed": 600.0}) == 500
+    assert run_panel.poll_wait_ms({}) == run_panel.POLL_MS
