@@ -135,7 +135,8 @@ class Session:
         self.first_update_points: list[int] = []
         self.job_rss_mb: float | None = None
         self.drags: list[gallery_page.Drag] = []
-        self.change_phases: list[dict] = []
+        self.change_phases: list[dict] = []  # the app's changes that went through the server
+        self.changes_drawn_in_page = 0  # … and those drawn with no request (a ready view)
         self.chromium_version = ""
         self.failures: list[str] = []  # "what: why" of every step that raised
 
@@ -302,8 +303,11 @@ def measure_function_changes(session: Session, server, page, figure: str) -> Non
     for i in range(session.plan.function_changes):
         choice = gallery_page.choose_function(page, names[i % len(names)])
         session.figures[figure].values.append(choice.seconds)
-        if choice.phases is not None and figure == "gallery_change":
-            session.change_phases.append(choice.phases)
+        if figure == "gallery_change":
+            if choice.phases is None:
+                session.changes_drawn_in_page += 1
+            else:
+                session.change_phases.append(choice.phases)
 
 
 def measure_drags(session: Session, server, page) -> None:
@@ -405,7 +409,11 @@ def render(session: Session, command: str, started: float, load_before: tuple) -
         "",
         "### Gallery function change: where the time goes",
         "",
-        phases_table(gallery_page.CHANGE_PHASES, {"all changes": session.change_phases}),
+        f"{session.changes_drawn_in_page} of "
+        f"{session.changes_drawn_in_page + len(session.change_phases)} changes were drawn by the "
+        "page from its ready views, with no request to the server.",
+        *(["", phases_table(gallery_page.CHANGE_PHASES, {"through the server": session.change_phases})]
+          if session.change_phases else []),
         "",
         "### How cost grows: `train()` against the seed's loop (manual approach, one torch thread)",
         "",

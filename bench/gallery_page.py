@@ -54,7 +54,7 @@ CHANGE_PHASES = (
 @dataclass
 class Choice:
     seconds: float
-    phases: dict[str, float] | None  # ms per CHANGE_PHASES, None if the request was not logged
+    phases: dict[str, float] | None  # ms per CHANGE_PHASES; None: drawn with no request (a ready view)
 
 
 def choose_function(page, name: str) -> Choice:

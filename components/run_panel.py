@@ -153,9 +153,17 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
 
 def poll_wait_ms(progress: dict) -> int:
     """Ask again as often as the job reports: every POLL_MS at first, then more slowly in a long
-    run (core.regression.next_report_delay), so the server and the browser leave the job its core."""
-    elapsed = progress.get("elapsed") if isinstance(progress.get("elapsed"), (int, float)) else 0.0
-    return round(1000 * next_report_delay(POLL_MS / 1000, elapsed, 0.0))
+    run (core.regression.next_report_delay), so the server and the browser leave the job its core;
+    but no later than the run's expected end, so Done shows as soon as it is true."""
+    def number(key: str) -> float:
+        value = progress.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+    elapsed, done, total = number("elapsed"), number("epochs_done"), number("epochs_total")
+    wait = next_report_delay(POLL_MS / 1000, elapsed, 0.0)
+    if 0 < done < total:
+        wait = min(wait, max(POLL_MS / 1000, elapsed * (total - done) / done))
+    return round(1000 * wait)
 
 
 def _unrecorded_result(page: RunPage, job: Any, run_id: str) -> dict | None:

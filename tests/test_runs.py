@@ -320,8 +320,14 @@ def test_a_forged_job_answer_changes_nothing(backend, forged):
 
 
 def test_the_page_asks_as_often_as_the_job_reports():
-    """Every POLL_MS at first; in a long run as slowly as the job reports (at most every 0.5 s)."""
-    assert run_panel.poll_wait_ms({"elapsed": 0.2}) == run_panel.POLL_MS
-    assert run_panel.poll_wait_ms({"elapsed": 2.0}) == 200
-    assert run_panel.poll_wait_ms({"elapsed": 600.0}) == 500
+    """Every POLL_MS at first; in a long run as slowly as the job reports (at most every 0.5 s),
+    but not past the run's expected end."""
+    long_run = {"epochs_done": 1_000, "epochs_total": 1_000_000}
+    assert run_panel.poll_wait_ms({**long_run, "elapsed": 0.2}) == run_panel.POLL_MS
+    assert run_panel.poll_wait_ms({**long_run, "elapsed": 2.0}) == 200
+    assert run_panel.poll_wait_ms({**long_run, "elapsed": 600.0}) == 500
+    ending = {"epochs_done": 99_000, "epochs_total": 100_000, "elapsed": 19.8}  # 0.2 s to go
+    assert run_panel.poll_wait_ms(ending) == 200
+    assert run_panel.poll_wait_ms({**ending, "epochs_done": 99_990}) == run_panel.POLL_MS
     assert run_panel.poll_wait_ms({}) == run_panel.POLL_MS
+    assert run_panel.poll_wait_ms({"elapsed": "soon", "epochs_done": None}) == run_panel.POLL_MS
