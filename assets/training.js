@@ -32,13 +32,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const same = value.length === before.length;
             return [options, same ? window.dash_clientside.no_update : value];
         },
-        // Only the ticked runs' loss curves go to the server for drawing.
+        // Only the ticked runs' loss curves and (w1, w2) paths go to the server for drawing, with
+        // the settings their data were drawn from (a path is drawn only on its own landscape).
         overlayCurves: function (selected, history) {
             const wanted = new Set(Array.isArray(selected) ? selected : []);
             return (Array.isArray(history) ? history : [])
                 .filter(function (r) { return r && wanted.has(r.run_id); })
                 .map(function (r) {
-                    return {run_id: r.run_id, label: r.label, epochs: r.epochs, losses: r.losses};
+                    const weights = Array.isArray(r.weights) ? r.weights : [];
+                    return {run_id: r.run_id, label: r.label, epochs: r.epochs, losses: r.losses,
+                            w1: weights[1] || [], w2: weights[2] || [], config: r.config};
                 });
         },
         markCancelled: function (_clicks, request) {

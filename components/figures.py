@@ -138,6 +138,63 @@ def true_weight_line(k: int, value: float) -> dict:
                 xaxis="x2", hoverinfo="name")  # x2: an invisible 0..1 axis spanning the plot
 
 
+# The loss landscape's traces, fixed so a run's streamed path can aim at them; finished runs'
+# paths follow. `meta` names each for outside tests (the UI contract: "path", "optimum").
+LANDSCAPE_TRACE, OPTIMUM_TRACE, PATH_TRACE, DESCENT_TRACE = 0, 1, 2, 3
+
+
+def serve_landscape_figure(
+    view: Any | None,
+    path: Mapping[str, Any] | None = None,
+    overlays: Iterable[Mapping[str, Any]] = (),
+) -> dict:
+    """The loss over (w1, w2) at w0's least-squares value (`view`: a core.landscape.Slice, or
+    None while the data are unknown), its minimum, and the current run's path (`path`, as
+    `landscape_update` takes it); each overlay holds `w1`, `w2` and a `label`."""
+    path = path or {}
+    data = [
+        dict(type="contour", meta="landscape", name=_("Loss"), showscale=True, ncontours=24,
+             colorscale="Blues", reversescale=True, contours=dict(coloring="heatmap"),
+             colorbar=dict(title=dict(text=_("Loss")), thickness=12),
+             hovertemplate="w1 %{x:.3f}, w2 %{y:.3f}<br>" + _("Loss") + " %{z:.4g}<extra></extra>",
+             **({} if view is None else dict(x=float32_list(view.w1), y=float32_list(view.w2),
+                                             z=[float32_list(row) for row in view.loss]))),
+        dict(type="scatter", mode="markers", meta="optimum", name=_("Least-squares optimum"),
+             x=[] if view is None else [view.optimum[0]], y=[] if view is None else [view.optimum[1]],
+             marker=dict(symbol="star", size=16, color="#facc15", line=dict(color="#111827", width=1.5))),
+        *landscape_update(path.get("w1", []), path.get("w2", []), path.get("descent")).values(),
+    ]
+    for i, overlay in enumerate(overlays):
+        data.append(dict(type="scatter", mode="lines", meta="overlay-path", x=overlay.get("w1", []),
+                         y=overlay.get("w2", []), name=str(overlay.get("label", _("Earlier run"))),
+                         line=dict(color=COLORS[1 + i % (len(COLORS) - 1)], width=1.5, dash="dot")))
+    # one unit is as long on both axes, so the descent arrow crosses the contours at right angles;
+    # the plot shrinks to a square rather than showing past the computed grid
+    axis = dict(range=[float(view.w1[0]), float(view.w1[-1])] if view is not None else [-3, 3], constrain="domain")
+    layout = base_layout("w1", "w2", xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1},
+                         legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0),
+                         margin=dict(l=60, r=20, t=20, b=40))
+    if view is None:
+        layout["annotations"] = [dict(text=_("Set a seed or press Train: the landscape is that of the run's data."),
+                                      xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False)]
+    return dict(data=data, layout=layout)
+
+
+def landscape_update(w1: list, w2: list, descent: Sequence[Sequence[float]] | None) -> dict:
+    """The run's (w1, w2) path and, at its last point, the direction of steepest descent
+    (`descent`: the arrow's start and end), as trace updates of the landscape."""
+    arrow_x, arrow_y = ([descent[0][0], descent[1][0]], [descent[0][1], descent[1][1]]) if descent else ([], [])
+    return {
+        PATH_TRACE: dict(type="scatter", mode="lines", meta="path", x=w1, y=w2, name=_(CURRENT_RUN),
+                         line=dict(color=COLORS[1], width=2.5)),
+        DESCENT_TRACE: dict(type="scatter", mode="lines+markers", meta="descent", x=arrow_x, y=arrow_y,
+                            name=_("Now, and −∇L (steepest descent in w1, w2)"),
+                            line=dict(color="#111827", width=2),
+                            marker=dict(symbol=["circle", "arrow"], angleref="previous", size=[9, 14],
+                                        color="#111827")),
+    }
+
+
 DERIVATIVE_TRACE = 1  # where serve_activation_figure puts f′ when it is shown
 DERIVATIVE_SUFFIX = N_(": derivative f′(x)")  # its legend entry: the curve's label, then this
 # Where |f′| is below this, a gradient through f all but vanishes (saturation, ReLU's dead side).

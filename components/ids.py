@@ -45,6 +45,9 @@ APPROACH = "approach"
 TRAINING_PANEL = panel_ids()  # train-button, cancel-button, status, …
 LOSS_GRAPH = "loss-graph"
 LEARNED_WEIGHTS = "learned-weights"
+OPTIMIZER = "optimizer"  # the module approach's optimizer; its settings' controls are number inputs
+LANDSCAPE_GRAPH = "landscape-graph"
+MAX_STABLE_LR = "max-stable-lr"
 
 
 def number_input(field: str) -> str:
@@ -80,6 +83,19 @@ OVERLAY_CURVES = "overlay-curves"
 CLEAR_HISTORY_BUTTON = "clear-history-button"
 DOWNLOAD_BUTTON = "download-button"
 DOWNLOAD = "download"
+OPTIMIZER_FIELDSET = "optimizer-fieldset"
+OPTIMIZER_NOTE = "optimizer-note"  # says the optimizer is not used by the manual approach
+
+
+def setting_row(name: str) -> str:
+    """The row of an optimizer setting's control, hidden when the chosen optimizer ignores it."""
+    return f"{name}-row"
+
+
+STABILITY = "stability"  # the Hessian's numbers and the chosen rate against its bound
+LANDSCAPE_UPDATE = "landscape-update"  # the run's streamed path on the landscape
+LANDSCAPE_NOTE = "landscape-note"
+RUN_DATA = "run-data"  # the current run's settings, whose data the landscape may show
 
 # Gallery page (contract ids)
 ACTIVATION = "activation"

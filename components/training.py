@@ -3,8 +3,10 @@
 The run itself (Train, Cancel, the status line, streaming) is the shared run panel
 (`components.run_panel`, driving `components.runs`); this module gives it the regression's
 `RunKind`, the page's layout, and how a run is drawn here: the loss and weight charts, the
-learned weights and their comparison with least squares. The rest are thin callbacks: the
-controls' messages and link, the code view, overlays, the CSV and "Use this seed".
+learned weights and their comparison with least squares, and the run's path on the loss
+landscape. The rest are thin callbacks: the controls' messages and link, the code view, the
+optimizer's controls, the data's stability numbers and landscape, overlays, the CSV and "Use this
+seed".
 """
 
 from __future__ import annotations
@@ -16,24 +18,27 @@ import numpy as np
 
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from components import figures, ids, run_panel, runs, visitor
+from components import figures, ids, run_panel, runs, training_controls, training_landscape, visitor
 from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.approaches import APPROACHES
 from core.curves import thin_indices
 from core.numbers import exact_text
+from core.optimizers import SETTINGS
 from core.regression import PROGRESS_WEIGHT_POINTS, first_epoch, train
 from core.run_record import checked_record, make_record, record_csv
 from core.i18n import N_, _
-from core.run_status import format_weights, progress_text, run_label, state_word
+from core.run_status import format_weights, progress_text, run_label, run_name, state_word
 from core.script import standalone_script
 from core.training_config import (
     CONTROL_NAMES,
     FIELDS,
+    OPTIMIZED_APPROACH,
     TRUE_WEIGHTS,
     WORK_BUDGET,
     TrainingConfig,
     parse_training_config,
+    settings_in_use,
 )
 
 HISTORY_SIZE = 20  # finished runs kept in the browser's local storage
@@ -51,17 +56,20 @@ REGRESSION = runs.RunKind(
 )
 PANEL = ids.TRAINING_PANEL
 
-# The controls as the one mapping the parser reads: {"approach", each FIELD, "true_weights"}.
+# The controls as the one mapping the parser reads: {"approach", each FIELD, "optimizer", each
+# optimizer SETTING, "true_weights"}.
 CONTROLS = {
     "approach": ids.APPROACH,
     **{name: ids.number_input(name) for name in FIELDS},
+    "optimizer": ids.OPTIMIZER,
+    **{name: ids.number_input(name) for name in SETTINGS},
     "true_weights": list(ids.TRUE_WEIGHT_INPUTS),
 }
 
 
-def control_states(kind=State) -> dict:
+def control_states(kind=State, names=CONTROL_NAMES) -> dict:
     return {name: [kind(i, "value") for i in cid] if isinstance(cid, list) else kind(cid, "value")
-            for name, cid in CONTROLS.items()}
+            for name, cid in CONTROLS.items() if name in names}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,6 +82,9 @@ def config_query(values: Mapping[str, Any]) -> str:
     for name in FIELDS:
         if values.get(name) is not None:
             query[name] = exact_text(values[name])
+    if values["approach"] == OPTIMIZED_APPROACH:
+        query["optimizer"] = values["optimizer"]
+        query.update({name: exact_text(values[name]) for name in settings_in_use(values)})
     if tuple(values.get("true_weights", TRUE_WEIGHTS)) != TRUE_WEIGHTS:
         query["w"] = ",".join(exact_text(w) for w in values["true_weights"])
     return "?" + urlencode(query)
@@ -96,10 +107,12 @@ def code_view(config: TrainingConfig, seeded: bool) -> tuple[str, str]:
 
 
 def check_controls(controls: Mapping[str, Any]) -> dict[str, Any]:
-    """As the user types: a message at each control, the shareable URL, the code view."""
+    """As the user types: a message at each control, the shareable URL, the code view, which
+    optimizer settings apply."""
     parsed = parse_training_config(controls, pick_seed=False)
     out = {"errors": {name: parsed.errors.get(name, "") for name in CONTROL_NAMES},
-           "query": config_query(parsed.values), "code": no_update, "script": no_update}
+           "query": config_query(parsed.values), "code": no_update, "script": no_update,
+           "optimizer": training_controls.optimizer_controls(parsed.values)}
     if parsed.config is not None:
         out["code"], out["script"] = code_view(parsed.config, parsed.values["seed"] is not None)
     return out
@@ -131,12 +144,13 @@ def result_table(record: Mapping[str, Any]):
 def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     """What the page shows of a run: its curves while it streams, its result once it ended."""
     out = {"loss": no_update, "weights": no_update, "learned": no_update, "table": no_update,
-           "use_seed_hidden": no_update}
+           "use_seed_hidden": no_update, "path": no_update, "run_data": no_update}
     if fresh:
         out.update(learned="", table=[], use_seed_hidden=True)
     if view is None:
         out.update(loss=figures.loss_curve_update([], []),
-                   weights=figures.weights_curve_update({"epochs": [], "weights": [[], [], []]}))
+                   weights=figures.weights_curve_update({"epochs": [], "weights": [[], [], []]}),
+                   path=figures.landscape_update([], [], None), run_data=None)
         return out
     if view.record is not None:
         record = checked_record(view.record)
@@ -153,6 +167,10 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
             learned=format_weights(learned) if learned else f"— ({state_word(record['status']).lower()})",
             table=result_table(record),
             use_seed_hidden=False,
+            path=training_landscape.landscape_path(
+                record, weights["weights"][1], weights["weights"][2],
+                [series[-1] for series in weights["weights"]] if kept else None),
+            run_data=record["config"],
         )
         return out
     progress = view.progress
@@ -162,6 +180,10 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
             curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
             true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
             out["weights"] = figures.weights_curve_update(curve, true_weights)
+            out["path"] = training_landscape.landscape_path(
+                progress, progress["weights"][1], progress["weights"][2], progress["current_weights"])
+        if fresh:
+            out["run_data"] = progress.get("config")
     return out
 
 
@@ -194,6 +216,8 @@ TRAINING_RUNS = run_panel.RunPage(
         "learned": Output(ids.LEARNED_WEIGHTS, "children"),
         "table": Output(ids.RESULT_TABLE, "children"),
         "use_seed_hidden": Output(ids.USE_SEED_BUTTON, "hidden"),
+        "path": Output(ids.LANDSCAPE_UPDATE, "data"),
+        "run_data": Output(ids.RUN_DATA, "data"),
     },
     draw=draw_run,
 )
@@ -201,44 +225,6 @@ TRAINING_RUNS = run_panel.RunPage(
 
 # ---------------------------------------------------------------------------------------------
 # Layout
-
-
-def _number_control(name: str, value) -> html.Div:
-    field = FIELDS[name]
-    control_id = ids.number_input(name)
-    return html.Div(
-        [
-            html.Label(_(field.label), htmlFor=control_id),
-            dcc.Input(id=control_id, type="number", value=value, step=1 if field.whole else "any",
-                      placeholder=_("random") if field.optional else None, className="number-input"),
-            html.Div(id=ids.field_error(name), className="field-error", role="alert"),
-        ],
-        className="control",
-    )
-
-
-def _true_weight_controls(values) -> html.Fieldset:
-    return html.Fieldset(
-        [
-            html.Legend(_("True weights (y = w0 + w1·a + w2·b)")),
-            html.Div(
-                [
-                    html.Div(
-                        [
-                            html.Label(f"w{k}", htmlFor=control_id),
-                            dcc.Input(id=control_id, type="number", value=values[k], step="any",
-                                      className="number-input"),
-                        ],
-                        className="weight-control",
-                    )
-                    for k, control_id in enumerate(ids.TRUE_WEIGHT_INPUTS)
-                ],
-                className="weight-row",
-            ),
-            html.Div(id=ids.field_error("true_weights"), className="field-error", role="alert"),
-        ],
-        className="control",
-    )
 
 
 def layout(**query) -> html.Div:
@@ -261,11 +247,13 @@ def layout(**query) -> html.Div:
                 ],
                 className="control",
             ),
-            *(_number_control(name, values[name]) for name in FIELDS),
-            _true_weight_controls(values["true_weights"]),
+            training_controls.optimizer_fieldset(values),
+            *(training_controls.number_control(field, values[name]) for name, field in FIELDS.items()),
+            training_controls.true_weight_fieldset(values["true_weights"]),
             html.P(_("Epochs × samples may be at most {budget}; an empty seed picks one at random.").format(
                 budget=f"{WORK_BUDGET:,}"),
                    className="hint"),
+            training_landscape.stability_box(),
             *run_panel.panel(PANEL),
             html.Div([html.P(n, className="notice") for n in notices], id=ids.URL_NOTICE),
         ],
@@ -289,6 +277,7 @@ def layout(**query) -> html.Div:
             ),
             dcc.Graph(id=ids.LOSS_GRAPH, figure=figures.serve_loss_figure(None), config=figures.graph_config(),
                       className="chart"),
+            *training_landscape.landscape_section(),
             html.H2(_("Weights")),
             dcc.Graph(id=ids.WEIGHTS_GRAPH, figure=figures.serve_weights_figure(None, values["true_weights"]),
                       config=figures.graph_config(), className="chart"),
@@ -325,6 +314,8 @@ def layout(**query) -> html.Div:
         *run_panel.stores(PANEL),
         dcc.Store(id=ids.LOSS_UPDATE),
         dcc.Store(id=ids.WEIGHTS_UPDATE),
+        dcc.Store(id=ids.LANDSCAPE_UPDATE),
+        dcc.Store(id=ids.RUN_DATA),
         dcc.Store(id=ids.CONFIG_QUERY),
         dcc.Store(id=ids.OVERLAY_CURVES, data=[]),
         dcc.Store(id=ids.RUN_HISTORY, storage_type="local", data=[]),
@@ -346,12 +337,20 @@ def register_callbacks(app, backend: JobBackend) -> None:
             query=Output(ids.CONFIG_QUERY, "data"),
             code=Output(ids.CODE_VIEW, "children"),
             script=Output(ids.CODE_COPY, "content"),
+            optimizer=dict(
+                disabled=Output(ids.OPTIMIZER_FIELDSET, "disabled"),
+                note_hidden=Output(ids.OPTIMIZER_NOTE, "hidden"),
+                setting_hidden={name: Output(ids.setting_row(name), "hidden") for name in SETTINGS},
+            ),
         ),
         inputs=dict(controls=control_states(Input)),
     )(check_controls)
 
+    training_landscape.register_callbacks(app, control_states)
+
     # The run's curves reach the charts as trace updates, merged in the browser (figures.py says why).
-    for update, graph in ((ids.LOSS_UPDATE, ids.LOSS_GRAPH), (ids.WEIGHTS_UPDATE, ids.WEIGHTS_GRAPH)):
+    for update, graph in ((ids.LOSS_UPDATE, ids.LOSS_GRAPH), (ids.WEIGHTS_UPDATE, ids.WEIGHTS_GRAPH),
+                          (ids.LANDSCAPE_UPDATE, ids.LANDSCAPE_GRAPH)):
         app.clientside_callback(
             ClientsideFunction("runs", "applyTraceUpdates"),
             Output(graph, "figure", allow_duplicate=True),
@@ -395,7 +394,7 @@ def register_callbacks(app, backend: JobBackend) -> None:
         if record is None or not record["epochs"]:
             return no_update
         config = record["config"]
-        return dcc.send_string(record_csv(record), f"run-{config['approach']}-seed{config['seed']}.csv")
+        return dcc.send_string(record_csv(record), f"run-{run_name(config)}-seed{config['seed']}.csv")
 
     # Browser-only bookkeeping: no server round trip, and the history (up to 20 runs) never uploads.
     app.clientside_callback(

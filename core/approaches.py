@@ -16,9 +16,10 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 import torch
-from torch import nn, optim
+from torch import nn
 
 from core.i18n import N_
+from core.optimizers import OPTIMIZERS
 
 
 class Fit(Protocol):
@@ -37,7 +38,7 @@ class Approach:
     label: str  # what the page's selector says (translated where shown)
     build: Callable[[torch.Tensor, torch.Tensor, Any], Fit]  # (X, y, config), data already drawn
     imports: str  # the script's import lines
-    code: str  # the script's model and loop; {lr} and {epochs} are filled in
+    code: str  # the script's model and loop; {lr}, {epochs} and {optimizer} are filled in
 
 
 class ManualFit:
@@ -68,12 +69,13 @@ class ManualFit:
 
 
 class ModuleFit:
-    """The tutorial's second approach: nn.Linear without bias, optim.SGD and nn.MSELoss."""
+    """The tutorial's second approach: nn.Linear without bias, optim.SGD (or the optimizer the
+    config names, `core.optimizers`) and nn.MSELoss."""
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, config: Any):
         self.X, self.y = X, y
         self.net = nn.Linear(in_features=3, out_features=1, bias=False)
-        self.optimizer = optim.SGD(self.net.parameters(), lr=config.lr)
+        self.optimizer = OPTIMIZERS[config.optimizer].build(self.net.parameters(), config)
         self.loss_fn = nn.MSELoss()
         self._weights = self.net.weight.detach().numpy()[0]  # updated in place: the view follows
 
@@ -118,12 +120,12 @@ print(weight)
     ),
     Approach(
         name="module",
-        label="nn.Linear + optim.SGD + nn.MSELoss",
+        label="nn.Linear + torch.optim + nn.MSELoss",
         build=ModuleFit,
         imports="import torch\nfrom torch import nn, optim",
         code="""\
 net = nn.Linear(in_features=3, out_features=1, bias=False)
-optimizer = optim.SGD(net.parameters(), lr={lr})
+optimizer = {optimizer}
 loss_fn = nn.MSELoss()
 
 losses = []

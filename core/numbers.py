@@ -70,14 +70,19 @@ class NumberField:
     maximum: float
     whole: bool = False
     minimum_exclusive: bool = False
+    maximum_exclusive: bool = False
     optional: bool = False  # empty is allowed (and means "none")
 
     def describe(self) -> str:
         low, high = readable(self.minimum), readable(self.maximum)
         if self.whole:
             return _("a whole number from {low} to {high}").format(low=low, high=high)
+        if self.minimum_exclusive and self.maximum_exclusive:
+            return _("a number above {low} and below {high}").format(low=low, high=high)
         if self.minimum_exclusive:
             return _("a number above {low} up to {high}").format(low=low, high=high)
+        if self.maximum_exclusive:
+            return _("a number from {low} up to, but not including, {high}").format(low=low, high=high)
         return _("a number from {low} to {high}").format(low=low, high=high)
 
     def parse(self, raw: Any) -> tuple[float | int | None, str | None]:
@@ -91,7 +96,8 @@ class NumberField:
             return None, _("{label}: “{value}” is not a number; enter {allowed}.").format(
                 label=_(self.label), value=shown(raw), allowed=self.describe())
         too_low = value <= self.minimum if self.minimum_exclusive else value < self.minimum
-        if too_low or value > self.maximum:
+        too_high = value >= self.maximum if self.maximum_exclusive else value > self.maximum
+        if too_low or too_high:
             return None, _("{label} must be {allowed}.").format(label=_(self.label), allowed=self.describe())
         if self.whole:
             if not value.is_integer():
@@ -104,3 +110,12 @@ def exact_text(value: float) -> str:
     """The shortest text that reads back as exactly `value`: 0.01 not 0.01000, 1 not 1.0."""
     short = f"{value:g}"
     return short if float(short) == value else repr(float(value))
+
+
+def decimal_text(value: float, decimals: int = 4) -> str:
+    """A number as the page writes weights and rates in every language: ASCII minus, a `.`, no
+    grouping, at least `decimals` decimals and at least four significant digits (0.0001234)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:.{decimals}f}"
+    significant = 3 - math.floor(math.log10(abs(value)))
+    return f"{value:.{max(decimals, significant)}f}"

@@ -8,18 +8,21 @@ Dash background job turns into streamed chart updates.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from core.approaches import APPROACHES, Fit
 from core.curves import float32_list, thin_indices
+from core.landscape import Bowl, stability, stable_lr_bound
 from core.training_config import TrainingConfig
 
 PROGRESS_LOSS_POINTS = 1000  # per streamed update: small enough to stay far below 64 KB
@@ -50,14 +53,34 @@ os.register_at_fork(before=lambda: _global_rng.acquire(), after_in_parent=lambda
                     after_in_child=_fresh_rng_lock)
 
 
+@contextmanager
+def _drawing_from(seed: int) -> Iterator[None]:
+    """Draw from torch's global RNG seeded with `seed`, leaving its state as it was."""
+    with _global_rng, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
     """The run's data and its model with initial weights, drawn from its seed as the tutorial
     draws them (data first, then the weights)."""
-    with _global_rng, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
+    with _drawing_from(config.seed):
         X, y = make_dataset(config.samples, config.noise, config.true_weights)
         fit = APPROACHES[config.approach].build(X, y, config)
     return X, y, fit
+
+
+@functools.lru_cache(maxsize=16)
+def _bowl(seed: int, samples: int, noise: float, true_weights: tuple) -> Bowl:
+    with _drawing_from(seed):
+        X, y = make_dataset(samples, noise, true_weights)
+    return Bowl.from_data(X.numpy(), y.numpy())
+
+
+def bowl_of(config: TrainingConfig) -> Bowl:
+    """The loss bowl of the data a run with this config trains on, drawn as the run draws it
+    (kept for the last few data sets: the page asks again as the learner changes other settings)."""
+    return _bowl(config.seed, config.samples, config.noise, tuple(config.true_weights))
 
 
 class StopTraining(Exception):
@@ -88,6 +111,7 @@ class TrainingResult:
     elapsed: float
     optimum_weights: np.ndarray = field(default_factory=lambda: np.full(3, np.nan))
     optimum_loss: float = math.nan
+    stable_lr: float | None = None  # the largest stable learning rate of its update on its data
 
     @property
     def learned_weights(self) -> np.ndarray | None:
@@ -96,14 +120,6 @@ class TrainingResult:
     @property
     def final_loss(self) -> float | None:
         return float(self.losses[-1]) if len(self.losses) else None
-
-
-def least_squares(X: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, float]:
-    """The closed-form optimum on the same data, and its mean squared error (in float64)."""
-    X, y = X.double(), y.double()
-    solution = torch.linalg.lstsq(X, y.unsqueeze(1)).solution.squeeze(1)
-    loss = torch.mean((y - torch.mv(X, solution)) ** 2).item()
-    return solution.numpy(), loss
 
 
 def snapshot(losses: np.ndarray, weights: np.ndarray, epochs_total: int, elapsed: float) -> Progress:
@@ -211,5 +227,7 @@ def train(
         diverged_at=diverged_at,
         elapsed=time.perf_counter() - started,
     )
-    result.optimum_weights, result.optimum_loss = least_squares(X, y)
+    bowl = Bowl.from_data(X.numpy(), y.numpy())
+    result.optimum_weights, result.optimum_loss = bowl.optimum, bowl.optimum_loss
+    result.stable_lr = stable_lr_bound(config, stability(bowl).eigenvalues[-1])
     return result

@@ -36,6 +36,7 @@ def make_record(result: TrainingResult, run_id: str) -> dict[str, Any]:
         "final_loss": _finite_or_none(result.final_loss),
         "optimum_weights": float32_list(result.optimum_weights),
         "optimum_loss": _finite_or_none(result.optimum_loss),
+        "stable_lr": _finite_or_none(result.stable_lr),
     }
 
 
@@ -79,7 +80,7 @@ def checked_record(record: Any) -> dict[str, Any] | None:
         and all(_series(w, len(epochs)) for w in weights)
         and (learned is None or (_series(learned, 3) and None not in learned))
         and (optimum is None or _series(optimum, 3))
-        and all(record.get(k) is None or _number(record.get(k)) for k in ("final_loss", "optimum_loss"))
+        and all(record.get(k) is None or _number(record.get(k)) for k in ("final_loss", "optimum_loss", "stable_lr"))
         and (record.get("diverged_at") is None or isinstance(record.get("diverged_at"), int))
     )
     return record if shaped else None

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from core.i18n import N_, _
+from core.numbers import decimal_text
+from core.optimizers import DEFAULT_OPTIMIZER
+from core.training_config import OPTIMIZED_APPROACH
 
 STATES = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
 FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
@@ -76,9 +79,14 @@ def status_line(record: Mapping[str, Any]) -> str:
             epochs=f"{record['epochs_run']:,}", seconds=f"{record['elapsed']:.2f}",
             loss=f"{record['final_loss']:.4g}", seed=seed)
     if status == "Diverged":
+        bound, lr = record.get("stable_lr"), config.get("lr")
+        if isinstance(bound, (int, float)) and isinstance(lr, (int, float)) and lr > bound:
+            return _("Diverged at epoch {epoch} — the loss overflowed to infinity: learning rate {lr} is above "
+                     "{bound}, the largest stable rate for this update on this data (from the largest "
+                     "eigenvalue of the loss's Hessian); try a smaller one (seed {seed}).").format(
+                epoch=record["diverged_at"], lr=lr, bound=decimal_text(bound), seed=seed)
         return _("Diverged at epoch {epoch} — the loss overflowed to infinity with learning rate {lr}; "
-                 "try a smaller one (seed {seed}).").format(epoch=record["diverged_at"], lr=config.get("lr"),
-                                                           seed=seed)
+                 "try a smaller one (seed {seed}).").format(epoch=record["diverged_at"], lr=lr, seed=seed)
     if status == "Cancelled":
         epochs = f"{record.get('epochs_run', 0):,}"
         if record.get("reason"):
@@ -125,7 +133,14 @@ def run_label(record: Mapping[str, Any]) -> str:
     else:
         ending = _("{state} after {epochs} epochs").format(state=state_word(record["status"]).lower(),
                                                           epochs=f"{record['epochs_run']:,}")
-    return f"{config['approach']} · lr {config['lr']:g} · seed {config['seed']} · {ending}"
+    return f"{run_name(config, ' · ')} · lr {config['lr']:g} · seed {config['seed']} · {ending}"
+
+
+def run_name(config: Mapping[str, Any], separator: str = "-") -> str:
+    """The approach, and the optimizer when the approach has one: `manual`, `module-adam`."""
+    if config.get("approach") == OPTIMIZED_APPROACH:
+        return f"{config['approach']}{separator}{config.get('optimizer', DEFAULT_OPTIMIZER)}"
+    return str(config.get("approach"))
 
 
 STATE_WORDS = {"Ready": N_("Ready"), "Running": N_("Running"), "Done": N_("Done"), "Cancelled": N_("Cancelled"),

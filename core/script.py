@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core.approaches import APPROACHES
 from core.numbers import exact_text
+from core.optimizers import OPTIMIZERS
 from core.training_config import TrainingConfig
 
 _HEADER = """\
@@ -48,7 +49,8 @@ def standalone_script(config: TrainingConfig, *, seeded: bool = True) -> str:
         samples=config.samples,
         noise=exact_text(config.noise),
     )
-    body = approach.code.format(lr=exact_text(config.lr), epochs=config.epochs)
+    body = approach.code.format(lr=exact_text(config.lr), epochs=config.epochs,
+                                optimizer=OPTIMIZERS[config.optimizer].code(config))
     if not seeded:
         header = header.replace(f"torch.manual_seed({config.seed})",
                                 "# no seed given: each run draws new random data")

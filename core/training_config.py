@@ -4,7 +4,10 @@ Everything a client sends (the page's controls, a URL query, any JSON posted to 
 endpoint) passes through `parse_training_config`, so the limits below are the server's, not the
 browser's. The controls travel as one mapping keyed by `CONTROL_NAMES`; a new number setting
 is one `NumberField` in `FIELDS` (the page draws its control, the URL carries it, the parser
-checks it) plus its place in `TrainingConfig`.
+checks it; `TrainingConfig` gets it by itself). The module approach's optimizer and its settings
+come from `core.optimizers`: only the settings the chosen optimizer uses are checked, and the
+others (and, for the manual approach, the optimizer itself) are ignored and kept at their
+defaults, so two runs that differ only in what was ignored have the same config.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Mapping
 from core.approaches import APPROACHES, DEFAULT_APPROACH
 from core.i18n import N_, _
 from core.numbers import NumberField, finite_float
+from core.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS, SETTINGS
 
 TRUE_WEIGHTS = (1.0, 5.0, 7.0)  # y = 1 + 5a + 7b, the tutorial's weight_true
 TRUE_WEIGHT_LIMIT = 1000.0
@@ -36,8 +40,9 @@ FIELDS: dict[str, NumberField] = {
     )
 }
 # Every control of the training page, as the mapping the page sends: the approach, each FIELD,
-# and the three true weights as one list.
-CONTROL_NAMES = ("approach", *FIELDS, "true_weights")
+# the optimizer and its SETTINGS, and the three true weights as one list.
+CONTROL_NAMES = ("approach", *FIELDS, "optimizer", *SETTINGS, "true_weights")
+OPTIMIZED_APPROACH = "module"  # the approach whose optimizer is chosen (manual writes its update)
 
 
 def _config_to_dict(config) -> dict[str, Any]:
@@ -53,6 +58,8 @@ TrainingConfig = make_dataclass(
     [
         ("approach", str, DEFAULT_APPROACH),
         *((name, type(field.default or 0), field.default or 0) for name, field in FIELDS.items()),
+        ("optimizer", str, DEFAULT_OPTIMIZER),
+        *((name, float, field.default) for name, field in SETTINGS.items()),
         ("true_weights", tuple, TRUE_WEIGHTS),
     ],
     frozen=True,
@@ -70,7 +77,15 @@ class ParsedConfig:
 def default_values() -> dict[str, Any]:
     """The tutorial's settings, as the controls hold them (the seed empty: picked at Train)."""
     return {"approach": DEFAULT_APPROACH, **{n: f.default for n, f in FIELDS.items()},
+            "optimizer": DEFAULT_OPTIMIZER, **{n: f.default for n, f in SETTINGS.items()},
             "true_weights": TRUE_WEIGHTS}
+
+
+def settings_in_use(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """The optimizer settings these controls' run reads (none for the manual approach)."""
+    if values.get("approach") != OPTIMIZED_APPROACH or values.get("optimizer") not in OPTIMIZERS:
+        return ()
+    return OPTIMIZERS[values["optimizer"]].uses
 
 
 def parse_training_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = True) -> ParsedConfig:
@@ -96,6 +111,19 @@ def parse_training_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = Tru
             errors[name] = message
         values[name] = value if message is None else field.default
 
+    optimizer = raw.get("optimizer", DEFAULT_OPTIMIZER)
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        if approach == OPTIMIZED_APPROACH:
+            errors["optimizer"] = _("Optimizer must be one of: {choices}.").format(choices=", ".join(OPTIMIZERS))
+        optimizer = DEFAULT_OPTIMIZER
+    values["optimizer"] = optimizer
+    used = settings_in_use(values)
+    for name, field in SETTINGS.items():
+        value, message = field.parse(raw.get(name, field.default))
+        if message and name in used:
+            errors[name] = message
+        values[name] = value if message is None else field.default
+
     true_weights = raw.get("true_weights", TRUE_WEIGHTS)
     parsed_weights = (
         [finite_float(w) for w in true_weights] if isinstance(true_weights, (list, tuple)) else []
@@ -115,5 +143,8 @@ def parse_training_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = Tru
     seed = values["seed"]
     if seed is None and pick_seed:
         seed = secrets.randbelow(2**31)
-    config = TrainingConfig(**{**values, "seed": seed if seed is not None else 0})
+    ignored = {name: field.default for name, field in SETTINGS.items() if name not in used}
+    if approach != OPTIMIZED_APPROACH:
+        ignored["optimizer"] = DEFAULT_OPTIMIZER
+    config = TrainingConfig(**{**values, **ignored, "seed": seed if seed is not None else 0})
     return ParsedConfig(config, {}, values)

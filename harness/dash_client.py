@@ -282,15 +282,17 @@ class DashTab:
 
     def set_controls(self, config: dict) -> None:
         """Fill the page's controls (components.training.CONTROLS: one per setting, the true
-        weights in three) from a config mapping."""
+        weights in three) from a config mapping; a setting it does not name keeps its default."""
         from components.training import CONTROLS
+        from core.training_config import default_values
 
+        config = {**default_values(), **config}
         for name, component in CONTROLS.items():
             if isinstance(component, list):
-                for part, value in zip(component, config.get(name, [1, 5, 7])):
+                for part, value in zip(component, config[name]):
                     self.values[f"{part}.value"] = value
             else:
-                self.values[f"{component}.value"] = config.get(name)
+                self.values[f"{component}.value"] = config[name]
 
     def _status(self) -> str:
         return str(self.values.get("status.children") or "")

@@ -61,13 +61,18 @@ def manual_loop(samples: int = 100, noise: float = 1.0, seed: int = 0, lr: float
     return TutorialRun(losses, weight.detach().numpy())
 
 
+def tutorial_optimizer(parameters, lr):
+    return optim.SGD(parameters, lr=lr)
+
+
 def module_loop(samples: int = 100, noise: float = 1.0, seed: int = 0, lr: float = 0.01, epochs: int = 1000,
-                true_weights=TRUE_WEIGHTS) -> TutorialRun:
-    """Approach 2: nn.Linear without bias, optim.SGD and nn.MSELoss."""
+                true_weights=TRUE_WEIGHTS, make_optimizer=tutorial_optimizer) -> TutorialRun:
+    """Approach 2: nn.Linear without bias, optim.SGD and nn.MSELoss; `make_optimizer(parameters,
+    lr)` replaces the tutorial's optimizer line, and nothing else."""
     X, y = tutorial_data(samples, noise, seed, true_weights)
 
     net = nn.Linear(in_features=3, out_features=1, bias=False)
-    optimizer = optim.SGD(net.parameters(), lr=lr)
+    optimizer = make_optimizer(net.parameters(), lr)
     loss_fn = nn.MSELoss()
 
     losses = []
@@ -87,3 +92,21 @@ def module_loop(samples: int = 100, noise: float = 1.0, seed: int = 0, lr: float
 
 
 LOOPS = {"manual": manual_loop, "module": module_loop}
+
+# The optimizer line of the tutorial's second script as a learner would change it, for each
+# optimizer the dashboard offers, written out by hand (not from the app's registry): each takes
+# the parameters, the learning rate and the settings {momentum, beta1, beta2, weight_decay}.
+OPTIMIZER_LINES = {
+    "sgd": lambda p, lr, s: optim.SGD(p, lr=lr),
+    "momentum": lambda p, lr, s: optim.SGD(p, lr=lr, momentum=s["momentum"]),
+    "nesterov": lambda p, lr, s: optim.SGD(p, lr=lr, momentum=s["momentum"], nesterov=True),
+    "adagrad": lambda p, lr, s: optim.Adagrad(p, lr=lr),
+    "rmsprop": lambda p, lr, s: optim.RMSprop(p, lr=lr),
+    "adam": lambda p, lr, s: optim.Adam(p, lr=lr, betas=(s["beta1"], s["beta2"])),
+    "adamw": lambda p, lr, s: optim.AdamW(p, lr=lr, betas=(s["beta1"], s["beta2"]), weight_decay=s["weight_decay"]),
+}
+
+
+def optimizer_loop(optimizer: str, settings: dict, **run) -> TutorialRun:
+    """The tutorial's second script with its optimizer line changed to `optimizer`'s."""
+    return module_loop(**run, make_optimizer=lambda p, lr: OPTIMIZER_LINES[optimizer](p, lr, settings))

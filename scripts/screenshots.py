@@ -32,11 +32,25 @@ def pages(browser, language: str, suffix: str) -> None:
     page.wait_for_timeout(300)
     page.screenshot(path=str(OUT / f"training{suffix}.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
+    landscape(page, language, suffix)
     page.goto(f"{BASE}/gallery?fn=elu&alpha=0.9&deriv=1")
     page.wait_for_selector("#activation-graph .js-plotly-plot")
     page.wait_for_timeout(1500)
     page.screenshot(path=str(OUT / f"gallery{suffix}.png"), full_page=True)
     page.close()
+
+
+def landscape(page, language: str, suffix: str) -> None:
+    """Two optimizers on the same data: SGD with momentum (overlaid, dotted) and Adam (current)."""
+    for optimizer in ("momentum", "adam"):
+        page.goto(f"{BASE}/?approach=module&optimizer={optimizer}&lr=0.05&seed=3&epochs=300&lang={language}")
+        page.click("#train-button")
+        page.wait_for_function(DONE)
+    page.click("#overlay-runs label >> nth=1")  # the momentum run
+    page.wait_for_function("document.querySelectorAll('#landscape-graph .scatterlayer .trace').length >= 4")
+    page.wait_for_timeout(800)
+    page.locator("#landscape-graph").scroll_into_view_if_needed()
+    page.locator("#landscape-graph").screenshot(path=str(OUT / f"landscape{suffix}.png"))
 
 
 def main() -> None:

@@ -196,15 +196,20 @@ def wait_status(page, words: str | Iterable[str], timeout: float = 10.0, poll: f
 GRAPH_JS = """([graph, index]) => {
     const el = document.querySelector(graph + ' .js-plotly-plot');
     if (!el || !el.data) return null;
-    if (index === null) return el.data.map(t => ({x: Array.from(t.x || []), y: Array.from(t.y || []), name: t.name}));
+    const read = (t) => {
+        const out = {x: Array.from(t.x || []), y: Array.from(t.y || []), name: t.name, meta: t.meta};
+        if (t.z) out.z = Array.from(t.z, (row) => Array.from(row));
+        return out;
+    };
+    if (index === null) return el.data.map(read);
     const t = el.data[index];
-    if (!t) return null;
-    return {x: Array.from(t.x || []), y: Array.from(t.y || []), name: t.name};
+    return t ? read(t) : null;
 }"""
 
 
 def graph_trace(page, graph: str = "#loss-graph", index: int = 0) -> dict | None:
-    """Trace `index` of a dcc.Graph as {'x': [...], 'y': [...], 'name': str}, or None.
+    """Trace `index` of a dcc.Graph as {'x': [...], 'y': [...], 'name': str, 'meta': …} (and 'z' for
+    a contour), or None.
 
     Plotly's own copy of the data (`.js-plotly-plot`.data), i.e. what is drawn.
     """

@@ -52,6 +52,8 @@ SERVER_CALLBACKS = [
     "components.gallery.reset_view",
     "components.gallery.send_ready_views",
     "components.training.check_controls",
+    "components.training_landscape.show_stability",
+    "components.training_landscape.redraw_landscape",
     "components.training.redraw_loss",
     "components.training.use_seed",
     "components.training.download_run",
@@ -69,6 +71,7 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(run-answered)",
     "clientside(loss-update)",
     "clientside(weights-update)",
+    "clientside(landscape-update)",
     "clientside(run-job)",
     "clientside(url)",
     "clientside(_pages_store)",
@@ -214,7 +217,8 @@ KEYS = st.one_of(
     st.sampled_from(["run_id", "config", "status", "epochs", "losses", "weights", "epochs_run",
                      "elapsed", "learned_weights", "final_loss", "optimum_weights", "optimum_loss",
                      "diverged_at", "label", "seed", "approach", "lr", "samples", "noise",
-                     "true_weights", "data", "x", "y", "name", "type", "reason", "at"]),
+                     "true_weights", "data", "x", "y", "name", "type", "reason", "at", "optimizer",
+                     "momentum", "beta1", "beta2", "weight_decay", "stable_lr", "w1", "w2", "2"]),
     st.text(max_size=12),
 )
 JUNK = st.recursive(
@@ -225,7 +229,8 @@ JUNK = st.recursive(
 )
 SHALLOW = st.one_of(SCALARS, st.lists(SCALARS, max_size=4))  # cheap to draw: for shaped values
 CONFIG_LIKE = st.fixed_dictionaries(
-    {}, optional={k: SHALLOW for k in ("approach", "lr", "epochs", "samples", "noise", "seed", "true_weights")},
+    {}, optional={k: SHALLOW for k in ("approach", "lr", "epochs", "samples", "noise", "seed", "true_weights",
+                                       "optimizer", "momentum", "beta1", "beta2", "weight_decay")},
 )
 RECORD_LIKE = st.fixed_dictionaries(
     {"status": st.one_of(st.sampled_from(["Done", "Diverged", "Cancelled", "Failed", "Invalid"]), SCALARS)},
@@ -233,7 +238,8 @@ RECORD_LIKE = st.fixed_dictionaries(
         "run_id": st.one_of(st.just("r1"), SCALARS),
         "config": st.one_of(CONFIG_LIKE, SHALLOW),
         **{k: SHALLOW for k in ("epochs", "losses", "weights", "epochs_run", "elapsed", "learned_weights",
-                                "final_loss", "optimum_weights", "optimum_loss", "diverged_at", "label")},
+                                "final_loss", "optimum_weights", "optimum_loss", "diverged_at", "label",
+                                "stable_lr", "w1", "w2")},
     },
 )
 REQUEST_LIKE = st.fixed_dictionaries(

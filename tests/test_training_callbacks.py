@@ -2,6 +2,7 @@
 itself: tests/test_runs.py)."""
 
 import json
+import re
 import os
 import stat
 from urllib.parse import parse_qs
@@ -9,7 +10,7 @@ from urllib.parse import parse_qs
 import numpy as np
 from dash import no_update
 
-from components import figures, runs, training
+from components import figures, runs, training, training_landscape
 from components.jobs import backends, settings
 from core.regression import snapshot
 from core.run_status import progress_text, running_line
@@ -39,8 +40,73 @@ def test_check_controls_shows_messages_at_the_controls_and_keeps_the_url_in_step
 def test_the_controls_travel_as_one_mapping_of_every_field():
     """A new number field needs no edit on the page: its control, message and link follow FIELDS."""
     out = training.check_controls(CONTROLS)
-    assert set(out["errors"]) == {"approach", "lr", "epochs", "samples", "noise", "seed", "true_weights"}
+    assert set(out["errors"]) == {"approach", "lr", "epochs", "samples", "noise", "seed", "true_weights",
+                                  "optimizer", "momentum", "beta1", "beta2", "weight_decay"}
     assert set(training.CONTROLS) == set(out["errors"])
+
+
+def test_the_optimizer_controls_follow_the_approach_and_the_optimizer():
+    manual = training.check_controls(CONTROLS)["optimizer"]
+    assert manual["disabled"] and not manual["note_hidden"] and all(manual["setting_hidden"].values())
+    adamw = training.check_controls({**CONTROLS, "approach": "module", "optimizer": "adamw"})["optimizer"]
+    assert not adamw["disabled"] and adamw["note_hidden"]
+    assert adamw["setting_hidden"] == {"momentum": True, "beta1": False, "beta2": False, "weight_decay": False}
+    out = training.check_controls({**CONTROLS, "approach": "module", "optimizer": "nesterov", "momentum": 1})
+    assert "below 1" in out["errors"]["momentum"] and out["code"] is no_update
+    assert not training.check_controls({**CONTROLS, "optimizer": "nesterov", "momentum": 1})["errors"]["momentum"]
+
+
+def test_the_link_carries_the_optimizer_and_only_the_settings_it_uses():
+    out = training.check_controls({**CONTROLS, "approach": "module", "optimizer": "adam", "beta1": 0.8,
+                                   "momentum": 0.5})
+    query = parse_qs(out["query"][1:])
+    assert query["optimizer"] == ["adam"] and query["beta1"] == ["0.8"] and query["beta2"] == ["0.999"]
+    assert "momentum" not in query and "weight_decay" not in query
+    assert "optim.Adam(net.parameters(), lr=0.01, betas=(0.8, 0.999))" in out["script"]
+    assert "optimizer" not in parse_qs(training.check_controls(CONTROLS)["query"][1:])
+    values, notices = training.controls_from_query({"approach": "module", "optimizer": "adam", "beta2": "1"})
+    assert values["beta2"] == 0.999 and len(notices) == 1 and "β2" in notices[0]
+
+
+def test_the_stability_numbers_wait_for_the_seed_and_warn_above_the_bound():
+    unknown = training_landscape.describe_stability(training_landscape.shown_data({**CONTROLS, "seed": None}, None))
+    assert unknown["max_lr"] == "—"
+    known = training_landscape.describe_stability(training_landscape.shown_data(CONTROLS, None))
+    bound = float(known["max_lr"])
+    assert re.fullmatch(r"\d+\.\d{4,}", known["max_lr"]) and 0.3 < bound < 1.5
+    assert "diverge" not in str(known["details"])
+    above = training_landscape.describe_stability(training_landscape.shown_data({**CONTROLS, "lr": bound * 1.1}, None))
+    assert "will diverge" in str(above["details"])
+    adam = training_landscape.describe_stability(training_landscape.shown_data({**CONTROLS, "approach": "module", "optimizer": "adam",
+                                                            "lr": 5}, None))
+    assert "no simple bound" in str(adam["details"]) and "diverge" not in str(adam["details"])
+    two = training_landscape.describe_stability(training_landscape.shown_data({**CONTROLS, "samples": 2}, None))
+    assert "singular" in str(two["details"]) and "inf" not in str(two["details"]).lower().replace("info", "")
+
+
+def test_a_runs_picked_seed_is_used_while_the_data_settings_match():
+    run = {**CONTROLS, "seed": 77}
+    assert training_landscape.shown_data({**CONTROLS, "seed": None}, run).seed == 77
+    assert training_landscape.shown_data({**CONTROLS, "seed": None, "samples": 50}, run) is None
+    assert training_landscape.shown_data({**CONTROLS, "seed": 5}, run).seed == 5
+    for forged in (None, [], {"seed": "x"}, {**run, "seed": 1.5}, {**run, "samples": -4}, "run"):
+        assert training_landscape.shown_data({**CONTROLS, "seed": None}, forged) is None
+
+
+def test_the_landscape_draws_the_bowl_the_optimum_and_paths_on_the_same_data():
+    config = training_landscape.shown_data(CONTROLS, None)
+    mine = {"run_id": "a", "label": "mine", "w1": [0, 1], "w2": [0, 2], "config": {**CONTROLS}}
+    other = {**mine, "run_id": "b", "config": {**CONTROLS, "seed": 4}}
+    junk = [{"config": [1]}, {"config": {"true_weights": 5}}, 3]
+    out = training_landscape.draw_landscape(config, [mine, other, *junk], {"2": {"x": [0.5], "y": [0.25]}})
+    data = out["figure"]["data"]
+    by_meta = {t["meta"]: t for t in data}
+    assert by_meta["path"]["x"] == [0.5] and by_meta["path"]["y"] == [0.25]
+    assert len(by_meta["optimum"]["x"]) == 1
+    assert [t["name"] for t in data if t["meta"] == "overlay-path"] == ["mine"]
+    assert "3 ticked runs" in out["note"] and "least-squares value" in out["note"]
+    empty = training_landscape.draw_landscape(None, [mine], None)
+    assert empty["note"] == "" and empty["figure"]["data"][0].get("z") is None
 
 
 def test_a_link_restores_the_controls_and_reports_what_it_ignored():
