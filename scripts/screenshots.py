@@ -1,8 +1,9 @@
 """Take the READMEs' screenshots from the running app: `python -m scripts.screenshots [URL]`
 (from the repository root).
 
-Needs the app running (python app.py) and Debian's chromium; writes docs/screenshots/*.png, the
-English pages for README.md and the Korean ones (`-ko`) for README.ko.md.
+Needs the app running (python app.py), Debian's chromium and a font with Korean glyphs
+(`apt-get install fonts-noto-cjk`); writes docs/screenshots/*.png, the English pages for
+README.md and the Korean ones (`-ko`) for README.ko.md.
 """
 
 import sys
