@@ -8,6 +8,7 @@ The data lines are the tutorial's; the model and loop are the approach's own cod
 from __future__ import annotations
 
 from core.approaches import APPROACHES
+from core.i18n import _
 from core.numbers import exact_text
 from core.optimizers import OPTIMIZERS
 from core.training_config import TrainingConfig
@@ -24,7 +25,7 @@ y = torch.mv(X, weight_true) + {noise} * torch.randn({samples})
 _FOOTER = """\
 print("final loss:", losses[-1])
 
-try:  # the tutorial plots the curve; matplotlib is optional here
+try:  # {plot_comment}
     from matplotlib import pyplot as plt
 except ImportError:
     pass
@@ -53,5 +54,7 @@ def standalone_script(config: TrainingConfig, *, seeded: bool = True) -> str:
                                 optimizer=OPTIMIZERS[config.optimizer].code(config))
     if not seeded:
         header = header.replace(f"torch.manual_seed({config.seed})",
-                                "# no seed given: each run draws new random data")
-    return header + "\n" + body + _FOOTER
+                                "# " + _("no seed given: each run draws new random data"))
+    # the comments in the page's language; the code as it is
+    footer = _FOOTER.replace("{plot_comment}", _("the tutorial plots the curve; matplotlib is optional here"))
+    return header + "\n" + body + footer

@@ -101,3 +101,17 @@ def test_lang_in_the_link_wins_and_is_remembered(client):
     assert '<html lang="en">' in again.get_data(as_text=True)
     junk = client.test_client().get("/?lang=xx", headers={"Accept-Language": "ko"})
     assert '<html lang="ko">' in junk.get_data(as_text=True)  # an unknown language is ignored
+
+
+def test_the_code_views_comments_follow_the_language_and_its_code_does_not():
+    from core.script import standalone_script
+    from core.training_config import TrainingConfig
+
+    config = TrainingConfig(approach="module", optimizer="adam", seed=3)
+    english = standalone_script(config, seeded=False)
+    with language("ko"):
+        korean = standalone_script(config, seeded=False)
+    assert "matplotlib is optional" in english and "matplotlib는 없어도 됩니다" in korean
+    assert "seed를 정하지 않음" in korean
+    code = [line for line in english.splitlines() if "#" not in line]
+    assert code == [line for line in korean.splitlines() if "#" not in line]
