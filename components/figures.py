@@ -195,6 +195,30 @@ def landscape_update(w1: list, w2: list, descent: Sequence[Sequence[float]] | No
     }
 
 
+# A race's lanes, drawn after the landscape's own traces: lane k's path is trace RACE_PATHS + k.
+RACE_PATHS = DESCENT_TRACE + 1
+
+
+def lane_color(optimizer_index: int) -> str:
+    """One color per optimizer of the registry, the same in every race."""
+    return COLORS[optimizer_index % len(COLORS)]
+
+
+def serve_race_loss_figure(lanes: Sequence[Mapping[str, Any]]) -> dict:
+    """One loss curve per lane (`meta` "race-loss"), log y: the lanes differ by orders of magnitude.
+
+    Each lane holds `label`, `color`, `epochs` and `losses`."""
+    data = [line(lane["epochs"], lane["losses"], lane["label"], lane["color"], meta="race-loss") for lane in lanes]
+    return dict(data=data, layout=base_layout(_("Epoch"), _("Loss (mean squared error)"), yaxis=dict(type="log")))
+
+
+def race_paths_update(lanes: Sequence[Mapping[str, Any]]) -> dict:
+    """Each lane's (w1, w2) path (`meta` "race-path"), as trace updates of a landscape figure."""
+    return {RACE_PATHS + k: dict(type="scatter", mode="lines", meta="race-path", x=lane["w1"], y=lane["w2"],
+                                 name=lane["label"], line=dict(color=lane["color"], width=2.5))
+            for k, lane in enumerate(lanes)}
+
+
 DERIVATIVE_TRACE = 1  # where serve_activation_figure puts f′ when it is shown
 DERIVATIVE_SUFFIX = N_(": derivative f′(x)")  # its legend entry: the curve's label, then this
 # Where |f′| is below this, a gradient through f all but vanishes (saturation, ReLU's dead side).

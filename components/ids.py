@@ -97,6 +97,13 @@ LANDSCAPE_UPDATE = "landscape-update"  # the run's streamed path on the landscap
 LANDSCAPE_NOTE = "landscape-note"
 RUN_DATA = "run-data"  # the current run's settings, whose data the landscape may show
 
+# Training page: the optimizer race (its own run panel, ids prefixed `race-`)
+RACE_PANEL = panel_ids("race-")
+RACE_OPTIMIZERS = "race-optimizers"
+RACE_LOSS_GRAPH = "race-loss-graph"
+RACE_LANDSCAPE_GRAPH = "race-landscape-graph"
+RACE_LANDSCAPE_UPDATE = "race-landscape-update"
+
 # Gallery page (contract ids)
 ACTIVATION = "activation"
 ACTIVATION_GRAPH = "activation-graph"

@@ -32,7 +32,7 @@ from components.triggers import triggered_props
 from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.run_record import failed_record
-from core.i18n import _
+from core.i18n import N_, _
 from core.regression import next_report_delay
 from core.run_status import READY, reason, run_label, starting_line, status_line
 
@@ -58,13 +58,13 @@ class RunPage:
 # Layout
 
 
-def panel(ids: PanelIds) -> list:
-    """Train and Cancel, the status line (its state's English word in `data-status`, whatever
-    the page's language), the progress bar and its text."""
+def panel(ids: PanelIds, start_label: str = N_("Train")) -> list:
+    """Train (or what `start_label` calls starting) and Cancel, the status line (its state's
+    English word in `data-status`, whatever the page's language), the progress bar and its text."""
     return [
         html.Div(
             [
-                html.Button(_("Train"), id=ids.train, className="button primary"),
+                html.Button(_(start_label), id=ids.train, className="button primary"),
                 html.Button(_("Cancel"), id=ids.cancel, className="button", disabled=True),
             ],
             className="buttons",

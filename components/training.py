@@ -18,7 +18,8 @@ import numpy as np
 
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from components import figures, ids, run_panel, runs, training_controls, training_landscape, visitor
+from components import figures, ids, race, run_panel, runs, training_controls, training_landscape, visitor
+from components.training_controls import control_states
 from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.approaches import APPROACHES
@@ -55,22 +56,6 @@ REGRESSION = runs.RunKind(
     check_record=checked_record,
 )
 PANEL = ids.TRAINING_PANEL
-
-# The controls as the one mapping the parser reads: {"approach", each FIELD, "optimizer", each
-# optimizer SETTING, "true_weights"}.
-CONTROLS = {
-    "approach": ids.APPROACH,
-    **{name: ids.number_input(name) for name in FIELDS},
-    "optimizer": ids.OPTIMIZER,
-    **{name: ids.number_input(name) for name in SETTINGS},
-    "true_weights": list(ids.TRUE_WEIGHT_INPUTS),
-}
-
-
-def control_states(kind=State, names=CONTROL_NAMES) -> dict:
-    return {name: [kind(i, "value") for i in cid] if isinstance(cid, list) else kind(cid, "value")
-            for name, cid in CONTROLS.items() if name in names}
-
 
 # ---------------------------------------------------------------------------------------------
 # Plain functions (tests call these directly)
@@ -298,6 +283,7 @@ def layout(**query) -> html.Div:
                 className="buttons",
             ),
             dcc.Download(id=ids.DOWNLOAD),
+            *race.section(),
             html.H2(_("Code")),
             html.P(_("The PyTorch code of this run, standalone:"), className="hint"),
             html.Div(

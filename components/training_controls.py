@@ -1,18 +1,36 @@
 """The training page's settings controls, built from the registries: a number input per config
 field, the true weights, and the module approach's optimizer with the settings it uses (shown only
-when they apply; `optimizer_controls` says which, for the layout and for `check_controls`)."""
+when they apply; `optimizer_controls` says which, for the layout and for `check_controls`); and
+`CONTROLS`, the one mapping of them all that every callback reading the settings uses."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dash import dcc, html
+from dash import State, dcc, html
 
 from components import ids
 from core.i18n import _
 from core.numbers import NumberField
 from core.optimizers import OPTIMIZERS, SETTINGS
-from core.training_config import OPTIMIZED_APPROACH, settings_in_use
+from core.training_config import CONTROL_NAMES, FIELDS, OPTIMIZED_APPROACH, settings_in_use
+
+
+# The controls as the one mapping the parser reads: {"approach", each FIELD, "optimizer", each
+# optimizer SETTING, "true_weights"}.
+CONTROLS = {
+    "approach": ids.APPROACH,
+    **{name: ids.number_input(name) for name in FIELDS},
+    "optimizer": ids.OPTIMIZER,
+    **{name: ids.number_input(name) for name in SETTINGS},
+    "true_weights": list(ids.TRUE_WEIGHT_INPUTS),
+}
+
+
+def control_states(kind=State, names=CONTROL_NAMES) -> dict:
+    return {name: [kind(i, "value") for i in cid] if isinstance(cid, list) else kind(cid, "value")
+            for name, cid in CONTROLS.items() if name in names}
+
 
 
 def optimizer_controls(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -122,10 +122,11 @@ class TrainingResult:
         return float(self.losses[-1]) if len(self.losses) else None
 
 
-def snapshot(losses: np.ndarray, weights: np.ndarray, epochs_total: int, elapsed: float) -> Progress:
+def snapshot(losses: np.ndarray, weights: np.ndarray, epochs_total: int, elapsed: float,
+             loss_points: int = PROGRESS_LOSS_POINTS, weight_points: int = PROGRESS_WEIGHT_POINTS) -> Progress:
     """Thin the curve so far so every streamed update has a bounded size."""
-    loss_idx = thin_indices(losses, PROGRESS_LOSS_POINTS)
-    weight_idx = thin_indices(losses, PROGRESS_WEIGHT_POINTS)
+    loss_idx = thin_indices(losses, loss_points)
+    weight_idx = thin_indices(losses, weight_points)
     return Progress(
         epochs_done=len(losses),
         epochs_total=epochs_total,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from core.i18n import N_, _
-from core.numbers import decimal_text
+from core.numbers import decimal_text, is_finite_number
 from core.optimizers import DEFAULT_OPTIMIZER
 from core.training_config import OPTIMIZED_APPROACH
 
@@ -74,6 +74,9 @@ def status_line(record: Mapping[str, Any]) -> str:
     status = record.get("status")
     config = record.get("config") or {}
     seed = config.get("seed")
+    lanes = record.get("lanes")
+    if isinstance(lanes, list) and all(isinstance(lane, Mapping) for lane in lanes) and status in ("Done", "Diverged"):
+        return race_line(record)  # an optimizer race
     if status == "Done":
         return _("Done — {epochs} epochs in {seconds} s, final loss {loss} (seed {seed}).").format(
             epochs=f"{record['epochs_run']:,}", seconds=f"{record['elapsed']:.2f}",
@@ -96,6 +99,21 @@ def status_line(record: Mapping[str, Any]) -> str:
     if status == "Invalid":
         return _("Invalid — {reason}").format(reason=reason_text(record.get("reason")))
     return _("Failed — {reason}").format(reason=reason_text(record.get("reason")))
+
+
+def race_line(record: Mapping[str, Any]) -> str:
+    """A finished race: how each lane ended."""
+    def ending(lane: Mapping[str, Any]) -> str:
+        optimizer = str(lane.get("optimizer"))
+        if lane.get("status") == "Done" and is_finite_number(lane.get("final_loss")):
+            return _("{optimizer}: final loss {loss}").format(optimizer=optimizer, loss=f"{lane['final_loss']:.4g}")
+        return _("{optimizer}: diverged at epoch {epoch}").format(optimizer=optimizer, epoch=lane.get("diverged_at"))
+
+    numbers = {k: record.get(k) if is_finite_number(record.get(k)) else 0 for k in ("epochs_run", "elapsed")}
+    return _("{state} — {count} optimizers, {epochs} epochs in {seconds} s (seed {seed}). {lanes}.").format(
+        state=state_word(str(record.get("status"))), count=len(record["lanes"]), epochs=f"{numbers['epochs_run']:,}",
+        seconds=f"{numbers['elapsed']:.2f}", seed=(record.get("config") or {}).get("seed"),
+        lanes="; ".join(ending(lane) for lane in record["lanes"]))
 
 
 def starting_line(config: Mapping[str, Any]) -> str:
@@ -128,6 +146,9 @@ def progress_text(progress: Mapping[str, Any]) -> str:
 def run_label(record: Mapping[str, Any]) -> str:
     """How the run is listed among finished runs."""
     config = record["config"]
+    if isinstance(record.get("lanes"), list):  # an optimizer race
+        lanes = ", ".join(lane["optimizer"] for lane in record["lanes"])
+        return _("Race") + f" · {lanes} · lr {config['lr']:g} · seed {config['seed']}"
     if record["status"] == "Done":
         ending = _("loss {loss}").format(loss=f"{record['final_loss']:.4g}")
     else:

@@ -281,9 +281,9 @@ class DashTab:
     # (components/run_panel.py, assets/runs.js).
 
     def set_controls(self, config: dict) -> None:
-        """Fill the page's controls (components.training.CONTROLS: one per setting, the true
+        """Fill the page's controls (components.training_controls.CONTROLS: one per setting, the true
         weights in three) from a config mapping; a setting it does not name keeps its default."""
-        from components.training import CONTROLS
+        from components.training_controls import CONTROLS
         from core.training_config import default_values
 
         config = {**default_values(), **config}

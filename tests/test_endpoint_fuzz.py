@@ -59,6 +59,8 @@ SERVER_CALLBACKS = [
     "components.training.download_run",
     "components.run_panel.follow_run",
     "components.run_panel.run_job",
+    "components.run_panel.follow_run@race-train-button",
+    "components.run_panel.run_job@race-run-request",
     "components.shell.show_active_runs",
     "dash.dash.update",
 ]
@@ -72,6 +74,9 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(loss-update)",
     "clientside(weights-update)",
     "clientside(landscape-update)",
+    "clientside(race-landscape-update)",
+    "clientside(race-run-answered)",
+    "clientside(race-run-job)",
     "clientside(run-job)",
     "clientside(url)",
     "clientside(_pages_store)",
@@ -145,7 +150,12 @@ def target(tmp_path_factory):
     html = page.get_data(as_text=True)
     start = html.index('<script id="_dash-config" type="application/json">')
     config = json.loads(html[html.index(">", start) + 1: html.index("</script>", start)])
-    specs = {label_of(spec): (output, spec) for output, spec in app_module.app.callback_map.items()}
+    specs = {}
+    for output, spec in app_module.app.callback_map.items():
+        label = label_of(spec)
+        if label in specs:  # one function serving several pages (the run panel): name the others by input
+            label = f"{label}@{spec['inputs'][0]['id']}"
+        specs[label] = (output, spec)
     t = Target(app_module, client, config.get("end_id"), specs)
     collector = logging.Handler(logging.ERROR)
     collector.emit = t.logged.append
@@ -218,7 +228,8 @@ KEYS = st.one_of(
                      "elapsed", "learned_weights", "final_loss", "optimum_weights", "optimum_loss",
                      "diverged_at", "label", "seed", "approach", "lr", "samples", "noise",
                      "true_weights", "data", "x", "y", "name", "type", "reason", "at", "optimizer",
-                     "momentum", "beta1", "beta2", "weight_decay", "stable_lr", "w1", "w2", "2"]),
+                     "momentum", "beta1", "beta2", "weight_decay", "stable_lr", "w1", "w2", "2", "race",
+                     "lanes", "loss_epochs", "weight_epochs", "current_weights"]),
     st.text(max_size=12),
 )
 JUNK = st.recursive(
@@ -230,7 +241,7 @@ JUNK = st.recursive(
 SHALLOW = st.one_of(SCALARS, st.lists(SCALARS, max_size=4))  # cheap to draw: for shaped values
 CONFIG_LIKE = st.fixed_dictionaries(
     {}, optional={k: SHALLOW for k in ("approach", "lr", "epochs", "samples", "noise", "seed", "true_weights",
-                                       "optimizer", "momentum", "beta1", "beta2", "weight_decay")},
+                                       "optimizer", "momentum", "beta1", "beta2", "weight_decay", "race")},
 )
 RECORD_LIKE = st.fixed_dictionaries(
     {"status": st.one_of(st.sampled_from(["Done", "Diverged", "Cancelled", "Failed", "Invalid"]), SCALARS)},
@@ -239,7 +250,7 @@ RECORD_LIKE = st.fixed_dictionaries(
         "config": st.one_of(CONFIG_LIKE, SHALLOW),
         **{k: SHALLOW for k in ("epochs", "losses", "weights", "epochs_run", "elapsed", "learned_weights",
                                 "final_loss", "optimum_weights", "optimum_loss", "diverged_at", "label",
-                                "stable_lr", "w1", "w2")},
+                                "stable_lr", "w1", "w2", "lanes")},
     },
 )
 REQUEST_LIKE = st.fixed_dictionaries(

@@ -97,3 +97,44 @@ def test_a_bad_setting_of_the_chosen_optimizer_is_invalid_and_an_unused_one_is_i
     page.check("#approach input[value='manual']")
     page.wait_for_function("() => document.querySelector('#optimizer-fieldset').disabled", timeout=10_000)
     assert page.is_visible("#optimizer-note")
+
+
+def race_lanes(page) -> list[dict]:
+    return graph_traces(page, "#race-loss-graph")
+
+
+def test_a_race_streams_every_lane_survives_a_reload_and_cancel_stops_them_all(page, live_app):
+    open_page(page, live_app, query(epochs=300_000, lr=0.01))
+    page.click("#race-train-button")
+    page.wait_for_function("() => { const g = document.querySelector('#race-loss-graph .js-plotly-plot');"
+                           " return g && g.data.length === 3 && g.data.every(t => t.x.length > 5); }",
+                           timeout=20_000)
+    assert page.get_attribute("#race-status", "data-status") == "Running"
+    assert [t["name"] for t in race_lanes(page)] == ["SGD (the tutorial's)", "SGD with momentum", "Adam"]
+    paths = [t for t in graph_traces(page, "#race-landscape-graph") if t["meta"] == "race-path"]
+    assert len(paths) == 3 and all(len(t["x"]) > 1 for t in paths)
+    page.reload()  # the race outlives its page like a run: the reloaded page follows it again
+    page.wait_for_selector("#race-loss-graph .js-plotly-plot", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#race-status').dataset.status === 'Running'"
+                           " && document.querySelector('#race-loss-graph .js-plotly-plot').data.length === 3",
+                           timeout=20_000)
+    page.click("#race-cancel-button")
+    page.wait_for_function("() => document.querySelector('#race-status').dataset.status === 'Cancelled'",
+                           timeout=15_000)
+    # the training run's own panel was never involved
+    assert page.get_attribute("#status", "data-status") == "Ready"
+
+
+def test_in_a_race_one_lane_diverges_and_the_others_finish_as_alone(page, live_app):
+    open_page(page, live_app, query(epochs=2000, lr=1.2))
+    page.click("#race-train-button")
+    page.wait_for_function("() => document.querySelector('#race-status').dataset.status === 'Done'", timeout=60_000)
+    status = page.inner_text("#race-status")
+    assert "sgd: diverged at epoch" in status
+    run = {**RUN, "epochs": 2000, "lr": 1.2}
+    for optimizer in ("momentum", "adam"):
+        final = optimizer_loop(optimizer, SETTINGS, **run).losses[-1]
+        assert f"{optimizer}: final loss {final:.4g}" in status
+    adam = race_lanes(page)[2]
+    assert adam["x"][-1] == 1999 and adam["y"][-1] == pytest.approx(optimizer_loop("adam", SETTINGS, **run).losses[-1],
+                                                                     rel=1e-6)

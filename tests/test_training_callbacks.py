@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import numpy as np
 from dash import no_update
 
-from components import figures, runs, training, training_landscape
+from components import figures, runs, training, training_controls, training_landscape
 from components.jobs import backends, settings
 from core.regression import snapshot
 from core.run_status import progress_text, running_line
@@ -42,7 +42,7 @@ def test_the_controls_travel_as_one_mapping_of_every_field():
     out = training.check_controls(CONTROLS)
     assert set(out["errors"]) == {"approach", "lr", "epochs", "samples", "noise", "seed", "true_weights",
                                   "optimizer", "momentum", "beta1", "beta2", "weight_decay"}
-    assert set(training.CONTROLS) == set(out["errors"])
+    assert set(training_controls.CONTROLS) == set(out["errors"])
 
 
 def test_the_optimizer_controls_follow_the_approach_and_the_optimizer():
