@@ -20,7 +20,7 @@ import numpy as np
 from core.i18n import _
 from core.numbers import is_finite_number
 from core.optimizers import OPTIMIZERS
-from core.regression import STOP_CHECK_INTERVAL, Progress, StopTraining, next_report_delay, prepare, snapshot
+from core.regression import Pacer, Progress, prepare, snapshot
 from core.run_status import FINISHED
 from core.training_config import OPTIMIZED_APPROACH, WORK_BUDGET, ParsedConfig, TrainingConfig, parse_training_config
 
@@ -144,14 +144,13 @@ def race(
     progress_interval: float = 0.1,
     should_stop: Callable[[], bool] | None = None,
 ) -> RaceResult:
-    """Run every lane epoch by epoch; progress, cancelling and pacing as `regression.train`."""
-    started = time.perf_counter()
+    """Run every lane epoch by epoch; progress and cancelling paced as `regression.train` (`Pacer`)."""
+    pacer = Pacer(on_progress, progress_interval, should_stop)
     fits = [prepare(config.lane(optimizer))[2] for optimizer in config.lanes]
     lanes = [LaneResult(o, "Running", np.empty(config.epochs), np.empty((config.epochs, 3), dtype=np.float32))
              for o in config.lanes]
     done = [0] * len(lanes)
     cancelled = False
-    next_report = next_stop_check = started
     for epoch in range(config.epochs):
         running = [k for k, lane in enumerate(lanes) if lane.status == "Running"]
         if not running:
@@ -164,26 +163,15 @@ def race(
             lanes[k].losses[epoch] = loss
             lanes[k].weights[epoch] = fits[k].weights()
             done[k] = epoch + 1
-        now = time.perf_counter()
-        if on_progress is not None and now >= next_report:
-            try:
-                on_progress(_snapshot(lanes, done, config.epochs, now - started))
-            except StopTraining:
-                cancelled = True
-                break
-            reported = time.perf_counter()
-            next_report = reported + next_report_delay(progress_interval, reported - started, reported - now)
-        elif should_stop is not None and now >= next_stop_check:
-            next_stop_check = now + STOP_CHECK_INTERVAL
-            if should_stop():
-                cancelled = True
-                break
+        if pacer.stop_now(lambda elapsed: _snapshot(lanes, done, config.epochs, elapsed)):
+            cancelled = True
+            break
     for lane, n in zip(lanes, done):
         lane.losses, lane.weights = lane.losses[:n], lane.weights[:n]
         if lane.status == "Running":
             lane.status = "Cancelled" if cancelled else "Done"
     status = "Cancelled" if cancelled else ("Done" if any(lane.status == "Done" for lane in lanes) else "Diverged")
-    return RaceResult(config, status, lanes, time.perf_counter() - started)
+    return RaceResult(config, status, lanes, time.perf_counter() - pacer.started)
 
 
 def make_race_record(result: RaceResult, run_id: str) -> dict[str, Any]:

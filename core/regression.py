@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -170,6 +170,34 @@ def next_report_delay(base: float, elapsed: float, report_cost: float) -> float:
 STOP_CHECK_INTERVAL = 0.05  # seconds between two looks at `should_stop` (reports come slower)
 
 
+class Pacer:
+    """When a training loop reports progress and when it looks for a cancel (`train` and the
+    optimizer race share it): the first report at once, then paced by `next_report_delay`, and
+    `should_stop()` asked every STOP_CHECK_INTERVAL s between reports, so a Cancel takes effect
+    at once."""
+
+    def __init__(self, on_progress: Callable[[Any], None] | None, interval: float,
+                 should_stop: Callable[[], bool] | None):
+        self.on_progress, self.interval, self.should_stop = on_progress, interval, should_stop
+        self.started = self.next_report = self.next_stop_check = time.perf_counter()
+
+    def stop_now(self, progress: Callable[[float], Any]) -> bool:
+        """Report (`progress(elapsed)` makes the snapshot) or look for a cancel, if either is
+        due; True when the run must stop: `on_progress` raised StopTraining or `should_stop()`."""
+        now = time.perf_counter()
+        if self.on_progress is not None and now >= self.next_report:
+            try:
+                self.on_progress(progress(now - self.started))
+            except StopTraining:
+                return True
+            reported = time.perf_counter()
+            self.next_report = reported + next_report_delay(self.interval, reported - self.started, reported - now)
+        elif self.should_stop is not None and now >= self.next_stop_check:
+            self.next_stop_check = now + STOP_CHECK_INTERVAL
+            return self.should_stop()
+        return False
+
+
 def train(
     config: TrainingConfig,
     on_progress: Callable[[Progress], None] | None = None,
@@ -178,21 +206,17 @@ def train(
 ) -> TrainingResult:
     """Run the configured approach, reporting progress at most every `progress_interval` s.
 
-    The first epoch is reported at once so the curve appears without waiting an interval; see
-    `next_report_delay` for how the pace slows down in long runs.
-    Training stops at the first non-finite loss: the status is then "Diverged"; or when
-    `on_progress` raises StopTraining, or `should_stop()` (asked every STOP_CHECK_INTERVAL s
-    between reports, so a Cancel takes effect at once) says so: "Cancelled".
+    The first epoch is reported at once so the curve appears without waiting an interval (see
+    `Pacer` for the pace). Training stops at the first non-finite loss: the status is then
+    "Diverged"; or when `on_progress` raises StopTraining, or `should_stop()` says so: "Cancelled".
     """
-    started = time.perf_counter()
+    pacer = Pacer(on_progress, progress_interval, should_stop)
     X, y, fit = prepare(config)
     step, current_weights = fit.step, fit.weights
 
     losses = np.empty(config.epochs)
     weights = np.empty((config.epochs, 3), dtype=np.float32)
     status, diverged_at = "Done", None
-    next_report = started  # report the first epoch immediately
-    next_stop_check = started
     done = 0
     for epoch in range(config.epochs):
         loss = step()
@@ -202,23 +226,9 @@ def train(
         losses[epoch] = loss
         weights[epoch] = current_weights()
         done = epoch + 1
-        if on_progress is not None:
-            now = time.perf_counter()
-            if now >= next_report:
-                try:
-                    on_progress(snapshot(losses[:done], weights[:done], config.epochs, now - started))
-                except StopTraining:
-                    status = "Cancelled"
-                    break
-                reported = time.perf_counter()
-                next_report = reported + next_report_delay(
-                    progress_interval, reported - started, reported - now
-                )
-            elif should_stop is not None and now >= next_stop_check:
-                next_stop_check = now + STOP_CHECK_INTERVAL
-                if should_stop():
-                    status = "Cancelled"
-                    break
+        if pacer.stop_now(lambda elapsed: snapshot(losses[:done], weights[:done], config.epochs, elapsed)):
+            status = "Cancelled"
+            break
 
     result = TrainingResult(
         config=config,
@@ -226,7 +236,7 @@ def train(
         losses=losses[:done],
         weights=weights[:done],
         diverged_at=diverged_at,
-        elapsed=time.perf_counter() - started,
+        elapsed=time.perf_counter() - pacer.started,
     )
     bowl = Bowl.from_data(X.numpy(), y.numpy())
     result.optimum_weights, result.optimum_loss = bowl.optimum, bowl.optimum_loss
