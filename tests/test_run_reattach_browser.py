@@ -121,3 +121,13 @@ def test_another_browser_never_sees_the_run(page, new_page, server):
     assert (other.text_content("#active-runs") or "").strip() == ""
     assert status_text(page).startswith("Running")  # untouched
     assert cancel(page).startswith("Cancelled")
+
+
+def test_an_optimizer_race_runs_and_reports_every_lane_under_either_manager(page, server):
+    """The race is a second run panel: its job goes through the same manager as Train's."""
+    open_training(page, server, "?approach=module&seed=3&lr=1.2&epochs=1500")
+    page.click("#race-train-button")
+    page.wait_for_function("() => document.querySelector('#race-status').dataset.status === 'Done'", timeout=60_000)
+    line = page.inner_text("#race-status")
+    assert "sgd: diverged at epoch" in line and "momentum: final loss" in line and "adam: final loss" in line
+    assert page.get_attribute("#status", "data-status") == "Ready"  # Train's panel untouched
