@@ -95,6 +95,7 @@ def setting_row(name: str) -> str:
 STABILITY = "stability"  # the Hessian's numbers and the chosen rate against its bound
 LANDSCAPE_UPDATE = "landscape-update"  # the run's streamed path on the landscape
 LANDSCAPE_NOTE = "landscape-note"
+LANDSCAPE_DRAWN = "landscape-drawn"  # which data the landscape shows
 RUN_DATA = "run-data"  # the current run's settings, whose data the landscape may show
 
 # Training page: the optimizer race (its own run panel, ids prefixed `race-`)

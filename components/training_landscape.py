@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from components import figures, ids
+from components.triggers import triggered_props
 from core.i18n import _
 from core.landscape import descent_arrow, loss_slice, stability, stable_lr_bound
 from core.numbers import decimal_text, exact_text
@@ -32,6 +33,12 @@ def _data_drawn(run_config: Any) -> tuple | None:
     if config is None or not isinstance(run_config.get("seed"), int):
         return None
     return config.seed, config.samples, config.noise, config.true_weights
+
+
+def data_key(config: TrainingConfig | None) -> list | None:
+    """Which data a landscape shows, as JSON (the page keeps it to skip redrawing the same)."""
+    drawn = _data_drawn(config.to_dict()) if config is not None else None
+    return None if drawn is None else [*drawn[:3], list(drawn[3])]
 
 
 def shown_data(controls: Mapping[str, Any], run_config: Any) -> TrainingConfig | None:
@@ -140,6 +147,7 @@ def landscape_section() -> list:
         html.P(id=ids.LANDSCAPE_NOTE, className="hint"),
         dcc.Graph(id=ids.LANDSCAPE_GRAPH, figure=figures.serve_landscape_figure(None),
                   config=figures.graph_config(), className="chart landscape"),
+        dcc.Store(id=ids.LANDSCAPE_DRAWN),
     ]
 
 
@@ -153,14 +161,19 @@ def register_callbacks(app, control_states: Callable[..., dict]) -> None:
         return describe_stability(shown_data(controls, run_config))
 
     # The landscape's base (the bowl, overlays) is redrawn only when the data or the ticked runs
-    # change; the run's path streams in as trace updates (merged in the browser: training.py).
+    # change (a run's config arriving for the data already drawn changes nothing: no 50 KB bowl
+    # again at every Train); the run's path streams in as trace updates (merged in the browser:
+    # training.py).
     @app.callback(
-        output=dict(figure=Output(ids.LANDSCAPE_GRAPH, "figure"), note=Output(ids.LANDSCAPE_NOTE, "children")),
+        output=dict(figure=Output(ids.LANDSCAPE_GRAPH, "figure"), note=Output(ids.LANDSCAPE_NOTE, "children"),
+                    drawn=Output(ids.LANDSCAPE_DRAWN, "data")),
         inputs=dict(data=control_states(Input, DATA_CONTROLS), run_config=Input(ids.RUN_DATA, "data"),
                     overlays=Input(ids.OVERLAY_CURVES, "data")),
         state=dict(others=control_states(State, [n for n in CONTROL_NAMES if n not in DATA_CONTROLS]),
-                   path=State(ids.LANDSCAPE_UPDATE, "data")),
+                   path=State(ids.LANDSCAPE_UPDATE, "data"), drawn=State(ids.LANDSCAPE_DRAWN, "data")),
     )
-    def redraw_landscape(data, run_config, overlays, others, path):
-        return draw_landscape(shown_data({**others, **data}, run_config), overlays, path)
-
+    def redraw_landscape(data, run_config, overlays, others, path, drawn):
+        config = shown_data({**others, **data}, run_config)
+        if triggered_props() == {f"{ids.RUN_DATA}.data"} and data_key(config) == drawn:
+            return {"figure": no_update, "note": no_update, "drawn": no_update}
+        return {**draw_landscape(config, overlays, path), "drawn": data_key(config)}

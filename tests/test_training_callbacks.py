@@ -198,3 +198,12 @@ def test_the_end_of_a_million_epoch_run_is_drawn_from_a_bounded_answer():
     drawn = training.draw_run(runs.RunView("r", "Done", "Done", record=record), fresh=True)
     size = len(json.dumps(drawn, allow_nan=False, default=lambda v: v.to_plotly_json()))
     assert size <= 64 * 1024, size
+
+
+def test_the_landscape_key_names_the_data_only():
+    config = training_landscape.shown_data(CONTROLS, None)
+    key = training_landscape.data_key(config)
+    assert key == [3, 100, 1.0, [1.0, 5.0, 7.0]] and json.loads(json.dumps(key)) == key
+    other_rate = training_landscape.shown_data({**CONTROLS, "lr": 0.2, "approach": "module"}, None)
+    assert training_landscape.data_key(other_rate) == key
+    assert training_landscape.data_key(None) is None
