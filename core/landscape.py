@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from core.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from core.training_config import OPTIMIZED_APPROACH, TrainingConfig
@@ -38,12 +39,14 @@ class Bowl:
 
     @classmethod
     def from_data(cls, X, y) -> "Bowl":
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        # torch (one thread), not numpy's OpenBLAS: a training job computes this at its end, and a
+        # forked job must not call into a BLAS thread pool a server thread may have held at the fork
+        X = torch.as_tensor(X, dtype=torch.float64)
+        y = torch.as_tensor(y, dtype=torch.float64)
         n = len(y)
         A, b, c = X.T @ X / n, X.T @ y / n, float(y @ y / n)
-        optimum = np.linalg.lstsq(X, y, rcond=None)[0]
-        return cls(A, b, c, optimum)
+        optimum = torch.linalg.lstsq(X, y.unsqueeze(1), driver="gelsd").solution.squeeze(1)  # minimum norm
+        return cls(A.numpy(), b.numpy(), c, optimum.numpy())
 
     def loss(self, w) -> float:
         w = np.asarray(w, dtype=np.float64)
@@ -76,7 +79,7 @@ class Stability:
 
 
 def stability(bowl: Bowl) -> Stability:
-    eigenvalues = np.linalg.eigvalsh(2 * bowl.A)
+    eigenvalues = torch.linalg.eigvalsh(torch.as_tensor(2 * bowl.A)).numpy()  # (torch: see from_data)
     high = float(eigenvalues[-1])
     eigenvalues = [float(e) if e > high * SINGULAR_RATIO else 0.0 for e in eigenvalues]  # rounding: 0
     singular = eigenvalues[0] == 0.0
