@@ -162,8 +162,8 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     progress = view.progress
     if progress:
         out["loss"] = figures.loss_curve_update(progress["loss_epochs"], progress["losses"])
-        out["plane"] = training_landscape.fitted_plane(progress, progress["current_weights"])
         if progress["epochs_done"] > 1:  # the first point alone: the loss chart first, it comes sooner
+            out["plane"] = training_landscape.fitted_plane(progress, progress["current_weights"])
             curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
             true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
             out["weights"] = figures.weights_curve_update(curve, true_weights)
