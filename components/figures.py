@@ -19,8 +19,16 @@ import plotly.io as pio
 from core.curves import float32_list
 from core.i18n import LOCALE_DIR, N_, _, current_language
 
-# One palette for the whole app, ordered for contrast
-COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f")
+# One palette for the whole app: Okabe and Ito's, which readers with any common colour-vision
+# deficiency tell apart (its yellow left out: too faint on white), and one dash pattern per series
+# as well, so no two traces differ by colour alone.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "8px,3px,2px,3px,2px,3px", "1px,4px")
+
+
+def series_style(k: int) -> dict[str, str]:
+    """The colour and dash pattern of the k-th series of a chart."""
+    return {"color": COLORS[k % len(COLORS)], "dash": DASHES[k % len(DASHES)]}
 WEIGHT_NAMES = (N_("w0 (intercept)"), N_("w1 (coefficient of a)"), N_("w2 (coefficient of b)"))
 _TEMPLATE = pio.templates["plotly_white"].to_plotly_json()  # resolved once, not per figure
 
@@ -91,8 +99,7 @@ def serve_loss_figure(
     others = [o for o in overlays if isinstance(o, Mapping) and o.get("run_id") != current.get("run_id")]
     for i, overlay in enumerate(others):
         data.append(line(overlay.get("epochs", []), overlay.get("losses", []),
-                         str(overlay.get("label", _("Earlier run"))),
-                         COLORS[1 + i % (len(COLORS) - 1)], width=1.5, dash="dot"))
+                         str(overlay.get("label", _("Earlier run"))), **series_style(1 + i), width=1.5))
     layout = base_layout(_("Epoch"), _("Loss (mean squared error)"),
                          yaxis=dict(type="log" if log_y else "linear"))
     return dict(data=data, layout=layout)
@@ -111,7 +118,7 @@ def serve_weights_figure(current: Mapping[str, Any] | None, true_weights: Sequen
     current = current or {}
     epochs = current.get("epochs", [])
     series = current.get("weights") or [[], [], []]
-    data = [line(epochs, series[k], _(WEIGHT_NAMES[k]), COLORS[k]) for k in range(3)]
+    data = [line(epochs, series[k], _(WEIGHT_NAMES[k]), **series_style(k)) for k in range(3)]
     data += [true_weight_line(k, true_weights[k]) for k in range(3)]
     layout = base_layout(
         _("Epoch (weights after its update)"),
@@ -134,7 +141,7 @@ def weights_curve_update(current: Mapping[str, Any], true_weights: Sequence[floa
 def true_weight_line(k: int, value: float) -> dict:
     """A dashed horizontal line across the whole chart, whatever its x range."""
     return line([0, 1], [value, value], _("true w{k} = {value}").format(k=k, value=f"{value:g}"), COLORS[k],
-                width=1, dash="dash",
+                width=1, dash="longdash",
                 xaxis="x2", hoverinfo="name")  # x2: an invisible 0..1 axis spanning the plot
 
 
@@ -167,7 +174,7 @@ def serve_landscape_figure(
     for i, overlay in enumerate(overlays):
         data.append(dict(type="scatter", mode="lines", meta="overlay-path", x=overlay.get("w1", []),
                          y=overlay.get("w2", []), name=str(overlay.get("label", _("Earlier run"))),
-                         line=dict(color=COLORS[1 + i % (len(COLORS) - 1)], width=1.5, dash="dot")))
+                         line=dict(**series_style(1 + i), width=1.5)))
     # one unit is as long on both axes, so the descent arrow crosses the contours at right angles;
     # the plot shrinks to a square rather than showing past the computed grid
     axis = dict(range=[float(view.w1[0]), float(view.w1[-1])] if view is not None else [-3, 3], constrain="domain")
@@ -247,23 +254,24 @@ def true_plane_shown(show: bool) -> dict:
 RACE_PATHS = DESCENT_TRACE + 1
 
 
-def lane_color(optimizer_index: int) -> str:
-    """One color per optimizer of the registry, the same in every race."""
-    return COLORS[optimizer_index % len(COLORS)]
+def lane_style(optimizer_index: int) -> dict[str, str]:
+    """One colour and dash per optimizer of the registry, the same in every race."""
+    return series_style(optimizer_index)
 
 
 def serve_race_loss_figure(lanes: Sequence[Mapping[str, Any]]) -> dict:
     """One loss curve per lane (`meta` "race-loss"), log y: the lanes differ by orders of magnitude.
 
-    Each lane holds `label`, `color`, `epochs` and `losses`."""
-    data = [line(lane["epochs"], lane["losses"], lane["label"], lane["color"], meta="race-loss") for lane in lanes]
+    Each lane holds `label`, `color`, `dash`, `epochs` and `losses`."""
+    data = [line(lane["epochs"], lane["losses"], lane["label"], lane["color"], dash=lane["dash"], meta="race-loss")
+            for lane in lanes]
     return dict(data=data, layout=base_layout(_("Epoch"), _("Loss (mean squared error)"), yaxis=dict(type="log")))
 
 
 def race_paths_update(lanes: Sequence[Mapping[str, Any]]) -> dict:
     """Each lane's (w1, w2) path (`meta` "race-path"), as trace updates of a landscape figure."""
     return {RACE_PATHS + k: dict(type="scatter", mode="lines", meta="race-path", x=lane["w1"], y=lane["w2"],
-                                 name=lane["label"], line=dict(color=lane["color"], width=2.5))
+                                 name=lane["label"], line=dict(color=lane["color"], dash=lane["dash"], width=2.5))
             for k, lane in enumerate(lanes)}
 
 
@@ -310,8 +318,9 @@ def serve_activation_figure(
         data.append(line(xs, float32_list(derivative), main["label"] + _(DERIVATIVE_SUFFIX),
                          COLORS[0], dash="dash"))
     for i, curve in enumerate(others):
-        data.append(line(xs, float32_list(curve["y"]), curve["label"],
-                         COLORS[1 + i % (len(COLORS) - 1)]))
+        # colours after the main curve's; dashes after its derivative's, so every trace has its own
+        data.append(line(xs, float32_list(curve["y"]), curve["label"], COLORS[1 + i % (len(COLORS) - 1)],
+                         dash=DASHES[2 + i % (len(DASHES) - 2)]))
     yaxis = dict(range=list(y_range)) if y_range is not None else dict(autorange=True)
     layout = base_layout("x", "f(x)", hovermode="x unified", yaxis=yaxis,
                          shapes=vanishing_shapes(x, derivative) if derivative is not None else [])

@@ -58,7 +58,7 @@ def _lanes(view: runs.RunView) -> tuple[list[dict], Any]:
         label = _(OPTIMIZERS[optimizer].label)
         if lane.get("status") == "Diverged":
             label = _("{optimizer} (diverged at epoch {epoch})").format(optimizer=label, epoch=lane.get("diverged_at"))
-        lanes.append({"label": label, "color": figures.lane_color(_ORDER[optimizer]),
+        lanes.append({"label": label, **figures.lane_style(_ORDER[optimizer]),
                       "epochs": lane["loss_epochs"], "losses": lane["losses"], "w1": weights[1], "w2": weights[2]})
     return lanes, parse_race_config(source.get("config"), pick_seed=False).config
 

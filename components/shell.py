@@ -50,6 +50,9 @@ def layout(run_pages: Sequence[run_panel.RunPage]) -> html.Div:
             ),
             dcc.Store(id=ids.ACTIVE_HANDLES),
             dcc.Interval(id=ids.ACTIVE_RUNS_POLL, interval=ACTIVE_RUNS_MS, disabled=True),
+            # the words of the charts' summaries for screen readers, which assets/a11y.js writes
+            html.Div(id=ids.CHART_SUMMARY_WORDS, hidden=True,
+                     **{"data-points": _("points"), "data-last": _("last value"), "data-none": _("no data yet")}),
             html.Main(dash.page_container),
         ],
         className="app",

@@ -1,0 +1,86 @@
+// What axe-core (WCAG 2.0/2.1 A and AA) flags in Dash 4.4.1's own components, fixed from outside,
+// and a text summary of every chart for screen readers.
+(function () {
+    // dcc.RadioItems and dcc.Checklist render role="listbox" around <label role="option"> that hold
+    // native radio and checkbox inputs: a listbox without a name, and interactive controls nested in
+    // options (axe: aria-input-field-name, nested-interactive). The native inputs, each inside its
+    // <label>, already say everything, so the ARIA roles go. Upstream: the Dash 4 core-components
+    // redesign (plotly/dash#3543) brought this markup; React sets aria-selected again on each change.
+    // dcc.Dropdown's keyboard focus target is an <input tabindex="0" aria-hidden="true"> (axe:
+    // aria-hidden-focus; upstream plotly/dash#3673 on the Dash 4 dropdown's keyboard focus): it is
+    // what Tab reaches, so it is named after the dropdown's value and not hidden.
+    // dcc.Slider's thumb (role="slider") has no name of its own (axe: aria-input-field-name); it
+    // takes its control's label. Upstream: the same Dash 4 redesign (plotly/dash#3543).
+    function fix(root) {
+        root.querySelectorAll(".dash-slider-thumb:not([aria-label])").forEach(function (thumb) {
+            const label = thumb.closest(".control") && thumb.closest(".control").querySelector("label");
+            if (label && label.textContent) {
+                thumb.setAttribute("aria-label", label.textContent);
+            }
+        });
+        root.querySelectorAll('.dash-options-list[role="listbox"]').forEach(function (list) {
+            list.setAttribute("role", "group");
+        });
+        root.querySelectorAll('.dash-options-list [role="option"], .dash-options-list [aria-selected]').forEach(
+            function (option) {
+                option.removeAttribute("role");
+                option.removeAttribute("aria-selected");
+            });
+        root.querySelectorAll('.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
+            const button = target.parentElement && target.parentElement.querySelector("button.dash-dropdown");
+            target.removeAttribute("aria-hidden");
+            if (button && button.getAttribute("aria-labelledby")) {
+                const label = target.closest(".control") && target.closest(".control").querySelector("label[id]");
+                target.setAttribute("aria-labelledby",
+                                    (label ? label.id + " " : "") + button.getAttribute("aria-labelledby"));
+            }
+        });
+    }
+
+    // Each chart's summary: its traces, how many points each holds and the last value, in a
+    // visually hidden paragraph the chart is described by.
+    function summarize(graph) {
+        const plot = graph.querySelector(".js-plotly-plot");
+        if (!plot || !plot.data) {
+            return;
+        }
+        let summary = document.getElementById(graph.id + "-summary");
+        if (!summary) {
+            summary = document.createElement("p");
+            summary.id = graph.id + "-summary";
+            summary.className = "sr-only";
+            graph.after(summary);
+            graph.setAttribute("aria-describedby", summary.id);
+        }
+        const words = (document.getElementById("chart-summary-words") || {}).dataset
+            || {points: "points", last: "last value", none: "no data yet"};
+        const parts = plot.data.filter(function (t) { return t.visible !== false && t.visible !== "legendonly"; })
+            .map(function (t) {
+                const values = t.z && !t.y ? [] : Array.from(t.y || []);
+                const name = t.name || t.meta || t.type;
+                if (!values.length) {
+                    return null;
+                }
+                const last = Number(values[values.length - 1]);
+                return name + ": " + values.length + " " + words.points + ", " + words.last + " "
+                    + (Number.isFinite(last) ? last.toPrecision(4) : "—");
+            }).filter(Boolean);
+        const text = parts.length ? parts.join("; ") : words.none;
+        if (summary.textContent !== text) {
+            summary.textContent = text;
+        }
+    }
+
+    let pending = null;
+    function sweep() {
+        pending = null;
+        fix(document);
+        document.querySelectorAll(".dash-graph[id]").forEach(summarize);
+    }
+    new MutationObserver(function () {
+        if (pending === null) {
+            pending = setTimeout(sweep, 150);  // once per burst of changes, not per node
+        }
+    }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+                                           attributeFilter: ["role", "aria-selected", "aria-hidden", "aria-label"]});
+})();
