@@ -23,13 +23,13 @@ from components.training_controls import control_states
 from components.jobs.backends import JobBackend
 from core.approaches import APPROACHES
 from core.curves import thin_indices
+from core.notebook import notebook_file
 from core.numbers import exact_text, is_finite_number
 from core.optimizers import SETTINGS
 from core.regression import PROGRESS_WEIGHT_POINTS, first_epoch, train
 from core.run_record import checked_record, make_record, record_csv
 from core.i18n import N_, _
 from core.run_status import format_weights, progress_text, run_label, run_name, state_word
-from core.notebook import notebook_file
 from core.script import standalone_script
 from core.training_config import (
     CONTROL_NAMES,
