@@ -49,6 +49,7 @@ LEARNED_WEIGHTS = "learned-weights"
 OPTIMIZER = "optimizer"  # the module approach's optimizer; its settings' controls are number inputs
 LANDSCAPE_GRAPH = "landscape-graph"
 MAX_STABLE_LR = "max-stable-lr"
+DOWNLOAD_NOTEBOOK_BUTTON = "download-notebook"  # the current run as a Jupyter notebook
 
 
 def number_input(field: str) -> str:
@@ -84,6 +85,7 @@ OVERLAY_CURVES = "overlay-curves"
 CLEAR_HISTORY_BUTTON = "clear-history-button"
 DOWNLOAD_BUTTON = "download-button"
 DOWNLOAD = "download"
+NOTEBOOK_DOWNLOAD = "notebook-download"
 OPTIMIZER_FIELDSET = "optimizer-fieldset"
 OPTIMIZER_NOTE = "optimizer-note"  # says the optimizer is not used by the manual approach
 

@@ -23,6 +23,7 @@ from components.training_controls import control_states
 from components.jobs.backends import JobBackend
 from core.approaches import APPROACHES
 from core.curves import thin_indices
+from core.notebook import notebook_file
 from core.numbers import exact_text, is_finite_number
 from core.optimizers import SETTINGS
 from core.regression import PROGRESS_WEIGHT_POINTS, first_epoch, train
@@ -208,6 +209,16 @@ TRAINING_RUNS = run_panel.RunPage(
 )
 
 
+def download_notebook(_clicks, record):
+    """The current run as a Jupyter notebook in the page's language; nothing for a record that is
+    not a finished run's (it comes back from the browser)."""
+    notebook = notebook_file(record)
+    if notebook is None:
+        return no_update
+    name, text = notebook
+    return dcc.send_string(text, name)
+
+
 # ---------------------------------------------------------------------------------------------
 # Layout
 
@@ -281,11 +292,14 @@ def layout(**query) -> html.Div:
             html.Div(
                 [
                     html.Button(_("Download CSV of the current run"), id=ids.DOWNLOAD_BUTTON, className="button small"),
+                    html.Button(_("Download the run as a notebook"), id=ids.DOWNLOAD_NOTEBOOK_BUTTON,
+                                className="button small"),
                     html.Button(_("Forget all runs"), id=ids.CLEAR_HISTORY_BUTTON, className="button small"),
                 ],
                 className="buttons",
             ),
             dcc.Download(id=ids.DOWNLOAD),
+            dcc.Download(id=ids.NOTEBOOK_DOWNLOAD),
             *race.section(),
             html.H2(_("Code")),
             html.P(_("The PyTorch code of this run, standalone:"), className="hint"),
@@ -388,6 +402,9 @@ def register_callbacks(app, backend: JobBackend) -> None:
             return no_update
         config = record["config"]
         return dcc.send_string(record_csv(record), f"run-{run_name(config)}-seed{config['seed']}.csv")
+
+    app.callback(Output(ids.NOTEBOOK_DOWNLOAD, "data"), Input(ids.DOWNLOAD_NOTEBOOK_BUTTON, "n_clicks"),
+                 State(PANEL.result, "data"), prevent_initial_call=True)(download_notebook)
 
     # Browser-only bookkeeping: no server round trip, and the history (up to 20 runs) never uploads.
     app.clientside_callback(

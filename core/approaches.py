@@ -48,7 +48,9 @@ class Approach:
     label: str  # what the page's selector says (translated where shown)
     build: Callable[[torch.Tensor, torch.Tensor, Any], Fit]  # (X, y, config), data already drawn
     imports: str  # the script's import lines
-    code: str  # the script's model and loop; {lr}, {epochs} and {optimizer} are filled in
+    # the script's model and loop; {lr}, {epochs} and {optimizer} are filled in; the loop begins at
+    # `losses = []` and its last line shows the learned weights (core.script splits it there)
+    code: str
     # the loop's line that computes each number a step shows: prediction, loss, gradient, update
     step_lines: dict[str, str]
 

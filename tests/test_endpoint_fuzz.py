@@ -58,6 +58,7 @@ SERVER_CALLBACKS = [
     "components.training.redraw_loss",
     "components.training.use_seed",
     "components.training.download_run",
+    "components.training.download_notebook",
     "components.training_landscape.true_plane_update",
     "components.training_step.step",
     "components.run_panel.follow_run",

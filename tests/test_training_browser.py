@@ -7,6 +7,7 @@ background job processes (a cancelled or failed run must not leave one behind).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import signal
@@ -354,3 +355,16 @@ def test_runs_history_overlay_log_scale_and_reload(page, live_server):
     )
     options = run_options(page)
     assert any("seed 1" in o for o in options) and any("seed 2" in o for o in options), options
+
+
+def test_the_run_downloads_as_a_notebook(page, live_server):
+    open_page(page, live_server, "?approach=module&optimizer=adam&lr=0.1&epochs=300&seed=5")
+    assert train_and_wait(page).startswith("Done")
+    with page.expect_download() as download:
+        page.click("#download-notebook")
+    assert download.value.suggested_filename == "run-module-adam-seed5.ipynb"
+    with open(download.value.path(), encoding="utf-8") as file:
+        notebook = json.load(file)
+    assert notebook["nbformat"] == 4
+    code = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
+    assert "torch.manual_seed(5)" in code and "for epoch in range(300):" in code
