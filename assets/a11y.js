@@ -72,14 +72,14 @@
     }
 
     let pending = null;
-    function sweep() {
+    function summarizeAll() {
         pending = null;
-        fix(document);
         document.querySelectorAll(".dash-graph[id]").forEach(summarize);
     }
     new MutationObserver(function () {
+        fix(document);  // at once, before anyone reads the new markup (a few selector queries)
         if (pending === null) {
-            pending = setTimeout(sweep, 150);  // once per burst of changes, not per node
+            pending = setTimeout(summarizeAll, 150);  // once per burst of chart redraws, not per node
         }
     }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
                                            attributeFilter: ["role", "aria-selected", "aria-hidden", "aria-label"]});

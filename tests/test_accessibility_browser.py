@@ -19,7 +19,7 @@ GALLERY = "/gallery?fn=elu&alpha=0.5&deriv=1&compare=relu,tanh"
 
 def violations(page) -> list[str]:
     """axe's violations on the page as it is now, one line each (rule, impact, where)."""
-    page.wait_for_timeout(400)  # assets/a11y.js fixes Dash's markup 150 ms after it changes
+    page.wait_for_timeout(400)  # what is still streaming in settles
     found = Axe().run(page, options=WCAG).response["violations"]
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}" for v in found]
 
