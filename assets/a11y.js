@@ -18,14 +18,17 @@
                 thumb.setAttribute("aria-label", label.textContent);
             }
         });
-        root.querySelectorAll('.dash-options-list[role="listbox"]').forEach(function (list) {
-            list.setAttribute("role", "group");
-        });
-        root.querySelectorAll('.dash-options-list [role="option"], .dash-options-list [aria-selected]').forEach(
-            function (option) {
+        // (only these two: a dcc.Dropdown's open menu is a true listbox of options, and stays one)
+        const lists = ".dash-radioitems.dash-options-list, .dash-checklist.dash-options-list";
+        root.querySelectorAll(lists).forEach(function (list) {
+            if (list.getAttribute("role") === "listbox") {
+                list.setAttribute("role", "group");
+            }
+            list.querySelectorAll('[role="option"], [aria-selected]').forEach(function (option) {
                 option.removeAttribute("role");
                 option.removeAttribute("aria-selected");
             });
+        });
         root.querySelectorAll('.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
             const button = target.parentElement && target.parentElement.querySelector("button.dash-dropdown");
             target.removeAttribute("aria-hidden");

@@ -301,7 +301,7 @@ def test_the_shading_where_the_gradient_vanishes_comes_with_the_derivative(live_
     assert shapes == [[-10, pytest.approx(0, abs=0.006)]]  # ReLU's dead side, to half a grid step
     legend = page.text_content(f"{GRAPH} .legend") or ""
     assert "|f′(x)| < 0.01: the gradient vanishes" in legend
-    page.get_by_role("option", name=re.compile("Show the derivative")).click()
+    page.get_by_role("checkbox", name=re.compile("Show the derivative")).click()
     wait_trace0(page, "n === 1")
     page.wait_for_function(f"() => document.querySelector('{GRAPH} .js-plotly-plot')._fullLayout.shapes.length === 0",
                            timeout=TIMEOUT_MS)
@@ -310,7 +310,7 @@ def test_the_shading_where_the_gradient_vanishes_comes_with_the_derivative(live_
 def test_the_derivative_box_and_compare_add_traces(live_app, page):
     open_gallery(page, live_app, "?fn=tanh")
     assert len(graph_traces(page, GRAPH)) == 1
-    page.get_by_role("option", name=re.compile("Show the derivative")).click()
+    page.get_by_role("checkbox", name=re.compile("Show the derivative")).click()
     wait_trace0(page, "n === 2")
     traces = graph_traces(page, GRAPH)
     assert "derivative" in traces[1]["name"]
