@@ -54,7 +54,14 @@ os.register_at_fork(before=lambda: _global_rng.acquire(), after_in_parent=lambda
 
 
 @contextmanager
-def _drawing_from(seed: int) -> Iterator[None]:
+def fork_held() -> Iterator[None]:
+    """Torch work in a server thread (a run's first epoch): no job forks meanwhile."""
+    with _global_rng:
+        yield
+
+
+@contextmanager
+def drawing_from(seed: int) -> Iterator[None]:
     """Draw from torch's global RNG seeded with `seed`, leaving its state as it was."""
     with _global_rng, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -64,7 +71,7 @@ def _drawing_from(seed: int) -> Iterator[None]:
 def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
     """The run's data and its model with initial weights, drawn from its seed as the tutorial
     draws them (data first, then the weights)."""
-    with _drawing_from(config.seed):
+    with drawing_from(config.seed):
         X, y = make_dataset(config.samples, config.noise, config.true_weights)
         fit = APPROACHES[config.approach].build(X, y, config)
     return X, y, fit
@@ -72,7 +79,7 @@ def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
 
 @functools.lru_cache(maxsize=16)
 def _bowl(seed: int, samples: int, noise: float, true_weights: tuple) -> Bowl:
-    with _drawing_from(seed):
+    with drawing_from(seed):
         X, y = make_dataset(samples, noise, true_weights)
     return Bowl.from_data(X.numpy(), y.numpy())
 
@@ -143,7 +150,7 @@ def first_epoch(config: TrainingConfig) -> Progress:
     """The run's first epoch, exactly as its job will compute it: the first point of its curve,
     shown the moment Train is pressed (one epoch is microseconds to milliseconds)."""
     started = time.perf_counter()
-    with _global_rng:  # one epoch of autograd in a server thread: no fork meanwhile either
+    with fork_held():  # one epoch of autograd in a server thread: no fork meanwhile either
         _, _, fit = prepare(config)
         loss = fit.step()
     done = 1 if math.isfinite(loss) else 0
