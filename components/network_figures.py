@@ -29,7 +29,7 @@ def fit_traces(samples: tuple | None, target: tuple | None, prediction: tuple | 
     to leave that trace as it is."""
     update = {}
     if samples is not None:
-        update[DATA_TRACE] = dict(type="scatter", mode="markers", meta="data", name=_("Samples"),
+        update[DATA_TRACE] = dict(type="scatter", mode="markers", meta="data", name=_("Training samples"),
                                   x=float32_list(samples[0]), y=float32_list(samples[1]),
                                   marker=dict(color="#64748b", size=5, opacity=0.6))
     if target is not None:
