@@ -16,7 +16,7 @@ import torch
 
 from core.activations import ACTIVATIONS
 from core.i18n import N_, _
-from core.numbers import NumberField, shown
+from core.numbers import NumberField, parse_fields, shown
 
 X_RANGE = (-3.0, 3.0)  # where the samples are drawn and the curves are drawn
 
@@ -92,6 +92,17 @@ def default_values() -> dict[str, Any]:
             **{name: field.default for name, field in FIELDS.items()}}
 
 
+def _choice(raw: Mapping[str, Any], key: str, choices: Mapping[str, Any], default: str, errors: dict[str, str],
+            message: str) -> str:
+    """`raw[key]` when it names one of `choices` (the default when missing); else the default,
+    and `message` in `errors`."""
+    value = raw.get(key, default)
+    if isinstance(value, str) and value in choices:
+        return value
+    errors[key] = _(message).format(name=shown(value), choices=", ".join(choices))
+    return default
+
+
 def parse_network_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = True) -> ParsedNetwork:
     """Validate everything a client sent; never raises.
 
@@ -103,12 +114,8 @@ def parse_network_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = True
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
 
-    name = raw.get("activation", DEFAULT_ACTIVATION)
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        errors["activation"] = _("Activation “{name}” is unknown; choose one of: {choices}.").format(
-            name=shown(name), choices=", ".join(ACTIVATIONS))
-        name = DEFAULT_ACTIVATION
-    values["activation"] = name
+    name = values["activation"] = _choice(raw, "activation", ACTIVATIONS, DEFAULT_ACTIVATION, errors,
+                                          N_("Activation “{name}” is unknown; choose one of: {choices}."))
 
     given = raw.get("params") if raw.get("params") is not None else {}
     if not isinstance(given, Mapping):
@@ -123,18 +130,9 @@ def parse_network_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = True
         params[param.name] = value
     values["params"] = params
 
-    target = raw.get("target", DEFAULT_TARGET)
-    if not isinstance(target, str) or target not in TARGETS:
-        errors["target"] = _("Target “{name}” is unknown; choose one of: {choices}.").format(
-            name=shown(target), choices=", ".join(TARGETS))
-        target = DEFAULT_TARGET
-    values["target"] = target
-
-    for field_name, field in FIELDS.items():
-        value, message = field.parse(raw.get(field_name, field.default))
-        if message:
-            errors[field_name] = message
-        values[field_name] = value if message is None else field.default
+    target = values["target"] = _choice(raw, "target", TARGETS, DEFAULT_TARGET, errors,
+                                        N_("Target “{name}” is unknown; choose one of: {choices}."))
+    parse_fields(FIELDS, raw, errors, values)
 
     work = values["epochs"] * values["samples"] * values["hidden"]
     if not errors and work > WORK_BUDGET:
