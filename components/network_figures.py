@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from components.figures import COLORS, base_layout, line
+from components.figures import COLORS, base_layout, line, typed_array
 from core.curves import float32_list
 from core.i18n import N_, _
 
@@ -69,15 +69,17 @@ def serve_units_figure(x: np.ndarray | None = None, units: np.ndarray | None = N
     """One trace per hidden unit (`meta` "unit"): its contribution vᵢ·act(wᵢx + bᵢ) at `x`; then
     their sum plus the output bias (`meta` "sum", drawn at `total`'s x) and the bias (`meta` "bias").
 
-    Evenly spaced x go as x0 and dx, not as arrays: with 256 units that halves the figure."""
+    Evenly spaced x go as x0 and dx, and each y as a float32 typed array (a third of its JSON
+    text): 256 units redrawn at every poll stay about 70 KB."""
     data: list[dict[str, Any]] = []
     if x is not None and units is not None:
         spacing = dict(x0=float(x[0]), dx=float(x[1] - x[0]))
         largest = max((abs(v) for v in output_weights), default=0.0)
         width = 1.5 if len(units) <= 16 else 0.8
+        legend = _("Units (red: v > 0, blue: v < 0)")
         for i, (curve, weight) in enumerate(zip(units, output_weights)):
-            data.append(dict(type="scatter", mode="lines", meta="unit", y=float32_list(curve), **spacing,
-                             name=_("Units (red: v > 0, blue: v < 0)"), legendgroup="units", showlegend=i == 0,
+            data.append(dict(type="scatter", mode="lines", meta="unit", y=typed_array(curve), **spacing,
+                             legendgroup="units", showlegend=i == 0, **({"name": legend} if i == 0 else {}),
                              line=dict(color=unit_color(weight, largest), width=width),
                              hovertemplate=_("unit {number}").format(number=i + 1) + ": %{y:.3f}<extra></extra>"))
     if total is not None and bias is not None:

@@ -207,6 +207,8 @@ def train_network(
             status = "Cancelled"
             break
     weights = network_weights(fit.model) if done else None
+    if weights is not None and any(None in values for values in weights.values()):
+        weights = None  # the update after the last finite loss overflowed: nothing to draw
     x, y = fit.x.numpy().ravel(), fit.y.numpy().ravel()
     return NetworkResult(config, status, losses[:done], weights, diverged_at,
                          time.perf_counter() - pacer.started, best_line_loss(x, y))
