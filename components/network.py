@@ -19,6 +19,7 @@ from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, dcc, html
 
 from components import figures, gallery, ids, network_figures, run_panel, runs
 from components.training_controls import number_control
+from components.triggers import triggered_props
 from components.gallery_ready import label
 from core.activations import ACTIVATIONS
 from core.i18n import N_, _
@@ -116,6 +117,9 @@ def network_query(values: Mapping[str, Any]) -> str:
 def check_controls(controls: Mapping[str, Any]) -> dict[str, Any]:
     """As the learner types: a message at each control, the address, the code view, the note on
     an activation that cannot learn, and the link to the gallery view of the activation."""
+    if f"{ids.NETWORK_ACTIVATION}.value" in triggered_props():
+        # a new function starts at its defaults: the sliders still shown are the previous function's
+        controls = {**controls, "param_values": [], "param_ids": []}
     parsed = parse_controls(controls, pick_seed=False)
     values = parsed.values
     out = {"errors": {name: parsed.errors.get(name, "") for name in CONTROL_NAMES},

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import graph_traces, job_children
+from test_i18n_browser import english_left, korean_page  # noqa: F401 - the fixture
 from test_training_browser import no_leftover_jobs  # noqa: F401 - the fixture applies here too
 
 pytestmark = pytest.mark.browser
@@ -106,6 +107,19 @@ def test_the_binary_step_says_why_it_cannot_learn(page, live_app):
     page.click("#network-train-button")
     wait_network(page, "Done", timeout=30)
     assert "gradient" in page.inner_text("#network-result")
+
+
+@pytest.mark.slow
+def test_the_page_in_korean(korean_page, live_app):
+    page = korean_page
+    open_network(page, live_app, "?fn=tanh&hidden=4&epochs=50&seed=1")
+    assert page.get_attribute("html", "lang") == "ko"
+    assert page.text_content("#network-train-button") == "학습"
+    assert english_left(page) == []
+    page.click("#network-train-button")
+    assert wait_network(page, "Done", timeout=30).startswith("완료 — 50 에포크")
+    page.wait_for_function("() => document.querySelectorAll('#network-compare-table tr').length >= 3", timeout=10_000)
+    assert english_left(page) == []
 
 
 @pytest.mark.slow
