@@ -210,9 +210,11 @@ def compare_runs(kept: Any) -> tuple[dict, Any]:
                for record in (kept if isinstance(kept, list) else [])[-KEPT_RUNS:]
                if checked_network_record(record) is not None and record.get("prediction") is not None
                and record.get("final_loss") is not None]
-    newest: dict[str, tuple] = {}  # per label: the newest run on each data
+    newest: dict[str, tuple] = {}  # per label and data: the newest run, in the order they ended
     for record, config in entries:
-        newest[f"{run_label(config)}|{config.data_key}"] = (record, config)
+        key = f"{run_label(config)}|{config.data_key}"
+        newest.pop(key, None)
+        newest[key] = (record, config)
     chosen = list(newest.values())[-MAX_COMPARED:]
     x = grid()
     traces = [{"key": list(config.data_key), "run_id": record["run_id"],
@@ -224,8 +226,8 @@ def compare_runs(kept: Any) -> tuple[dict, Any]:
     latest, latest_config = entries[-1]
     rows = sorted(((record["final_loss"], run_label(config), record["run_id"] == latest["run_id"])
                    for record, config in chosen if config.data_key == latest_config.data_key), key=lambda r: r[0])
-    body = [html.Tr([html.Th(label + (" ←" if current else "")), html.Td(f"{loss:.4g}")],
-                    className="current" if current else None) for loss, label, current in rows]
+    body = [html.Tr([html.Th(name + (" ←" if current else "")), html.Td(f"{loss:.4g}")],
+                    className="current" if current else None) for loss, name, current in rows]
     if latest.get("line_loss") is not None:
         body.append(html.Tr([html.Th(_("Best straight line (least squares)")), html.Td(f"{latest['line_loss']:.4g}")]))
     head = html.Thead(html.Tr([html.Th(_("Activation")), html.Th(_("Final loss (MSE)"))]))
