@@ -141,6 +141,21 @@ def test_finished_runs_on_the_same_data_overlay_the_fit_with_a_table(page, live_
 
 
 @pytest.mark.slow
+def test_the_navigation_bar_follows_a_network_run_elsewhere(page, live_app):
+    open_network(page, live_app, "?fn=tanh&hidden=64&epochs=100000&samples=300&seed=2")
+    page.click("#network-train-button")
+    wait_network(page, "Running", timeout=10)
+    page.click("#navbar a[href='/gallery']")
+    page.wait_for_function("() => (document.querySelector('#active-runs').textContent || '').includes('Network')",
+                           timeout=10_000)
+    page.click("#active-runs a")
+    page.wait_for_selector("#network-status", timeout=15_000)
+    wait_network(page, "Running", timeout=15)
+    page.click("#network-cancel-button")
+    wait_network(page, "Cancelled", timeout=15)
+
+
+@pytest.mark.slow
 def test_a_network_run_goes_through_celery_too(page, celery_worker, celery_gunicorn):
     open_network(page, celery_gunicorn)
     page.click("#network-train-button")
