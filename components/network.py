@@ -306,7 +306,7 @@ def layout(**query) -> html.Div:
             html.H2(_("Loss")),
             dcc.Graph(id=ids.NETWORK_LOSS_GRAPH, figure=figures.serve_loss_figure(None), config=figures.graph_config(),
                       className="chart"),
-            html.H2(_("Hidden units")),
+            html.H2(_("What each hidden unit adds")),
             html.P(_("Each line is one hidden unit's contribution v·act(w·x + b) to the prediction; their sum "
                      "plus the output bias is the prediction."), className="hint"),
             dcc.Graph(id=ids.UNITS_GRAPH, figure=network_figures.serve_units_figure(), config=figures.graph_config(),
