@@ -18,19 +18,32 @@
             // The fit chart: the run's trace updates (`update.traces`, by index) merged into its own
             // three traces, then the finished runs fitted to the same data (`compared.runs`), except
             // the current run itself. The current run's data and id live in the figure's layout.meta.
-            drawFit: function (update, compared, figure) {
+            // Changed settings of the data (`preview`, while no run trains) show their samples and
+            // target, without a prediction, and the finished runs on those data.
+            drawFit: function (update, compared, preview, figure) {
                 if (!figure || !Array.isArray(figure.data)) {
                     return noUpdate();
                 }
                 const data = figure.data.slice(0, FIT_TRACES);
                 const meta = Object.assign({}, (figure.layout || {}).meta);
-                if (update && update.traces && typeof update.traces === "object") {
-                    Object.keys(update.traces).forEach(function (index) {
+                const fired = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+                const merge = function (given) {
+                    if (!given || !given.traces || typeof given.traces !== "object") {
+                        return false;
+                    }
+                    Object.keys(given.traces).forEach(function (index) {
                         if (Number(index) < FIT_TRACES) {
-                            data[Number(index)] = Object.assign({}, data[Number(index)] || {}, update.traces[index]);
+                            data[Number(index)] = Object.assign({}, data[Number(index)] || {}, given.traces[index]);
                         }
                     });
-                    meta.key = JSON.stringify(update.key);
+                    meta.key = JSON.stringify(given.key);
+                    return true;
+                };
+                if (fired.indexOf("network-preview.data") >= 0) {
+                    if (merge(preview)) {
+                        meta.run = null;
+                    }
+                } else if (merge(update)) {
                     meta.run = update.run_id;
                 }
                 const runs = (compared && Array.isArray(compared.runs)) ? compared.runs : [];

@@ -153,3 +153,4 @@ NETWORK_CODE_COPY = "network-code-copy"
 GALLERY_LINK = "gallery-link"  # the network page's link to the gallery view of its activation
 NETWORK_LINK = "network-link"  # the gallery's "Try it in a network"
 NETWORK_KEPT_RUNS = "network-kept-runs"  # how many finished runs the tab keeps
+NETWORK_PREVIEW = "network-preview"  # the data of changed settings, drawn on the fit chart before Train

@@ -114,10 +114,15 @@ def network_query(values: Mapping[str, Any]) -> str:
     return "?" + urlencode(query)
 
 
-def check_controls(controls: Mapping[str, Any]) -> dict[str, Any]:
+DATA_INPUTS = {f"{ids.NETWORK_TARGET}.value", *(f"{PREFIX}{name}.value" for name in ("noise", "samples", "seed"))}
+
+
+def check_controls(controls: Mapping[str, Any], running: Any = False) -> dict[str, Any]:
     """As the learner types: a message at each control, the address, the code view, the note on
-    an activation that cannot learn, and the link to the gallery view of the activation."""
-    if f"{ids.NETWORK_ACTIVATION}.value" in triggered_props():
+    an activation that cannot learn, the link to the gallery view of the activation; and when
+    a setting of the data changed while no run trains, the new data on the fit chart."""
+    triggered = triggered_props()
+    if f"{ids.NETWORK_ACTIVATION}.value" in triggered:
         # a new function starts at its defaults: the sliders still shown are the previous function's
         controls = {**controls, "param_values": [], "param_ids": []}
     parsed = parse_controls(controls, pick_seed=False)
@@ -126,8 +131,13 @@ def check_controls(controls: Mapping[str, Any]) -> dict[str, Any]:
            "query": network_query(values), "code": no_update, "script": no_update,
            "note": cannot_learn_note(values["activation"]) or "",
            "gallery": gallery.gallery_href(values["activation"], values["params"])}
+    out["preview"] = no_update
     if parsed.config is not None:
         out["code"], out["script"] = code_view(parsed.config, values["seed"] is not None)
+        if triggered & DATA_INPUTS and values["seed"] is not None and running is not True:
+            samples, target = _data(parsed.config.data_key)
+            out["preview"] = {"traces": network_figures.fit_traces(samples, target, ([], [])),
+                              "key": list(parsed.config.data_key)}
     return out
 
 
@@ -322,6 +332,7 @@ def layout(**query) -> html.Div:
         className="panel charts",
     )
     stores = [*run_panel.stores(PANEL), dcc.Store(id=ids.NETWORK_FIT_UPDATE), dcc.Store(id=ids.NETWORK_COMPARED),
+              dcc.Store(id=ids.NETWORK_PREVIEW),
               dcc.Store(id=ids.NETWORK_RUNS, storage_type="session", data=[]), dcc.Store(id=ids.NETWORK_QUERY),
               dcc.Store(id=ids.NETWORK_KEPT_RUNS, data=KEPT_RUNS)]
     return html.Div([controls, charts, *stores], className="page network")
@@ -362,8 +373,10 @@ def register_callbacks(app, backend) -> None:
             script=Output(ids.NETWORK_CODE_COPY, "content"),
             note=Output(ids.NETWORK_NOTE, "children"),
             gallery=Output(ids.GALLERY_LINK, "href"),
+            preview=Output(ids.NETWORK_PREVIEW, "data"),
         ),
         inputs=dict(controls=control_states(Input)),
+        state=dict(running=State(PANEL.train, "disabled")),  # Train is disabled while a run trains
     )(check_controls)
     app.callback(
         Output(ids.NETWORK_COMPARED, "data"),
@@ -377,6 +390,7 @@ def register_callbacks(app, backend) -> None:
         Output(ids.FIT_GRAPH, "figure"),
         Input(ids.NETWORK_FIT_UPDATE, "data"),
         Input(ids.NETWORK_COMPARED, "data"),
+        Input(ids.NETWORK_PREVIEW, "data"),
         State(ids.FIT_GRAPH, "figure"),
         prevent_initial_call=True,
     )

@@ -92,6 +92,12 @@ def test_a_deep_link_sets_the_controls_and_the_links_go_both_ways(page, live_app
     assert "ELU" in page.inner_text("#network-activation")
     assert page.input_value('[id=\'{"name":"alpha","type":"network-param-box"}\']') == "0.5"
     assert page.get_attribute("#gallery-link", "href") == "/gallery?fn=elu&alpha=0.5"
+    assert by_meta(page, "#fit-graph", "target")[0]["y"][0] == pytest.approx(3)  # |−3|
+    page.check("#network-target input[value='sin']")  # the new data show before Train
+    page.wait_for_function("() => document.querySelector('#fit-graph .js-plotly-plot').data[1].y[0] < 0",
+                           timeout=10_000)
+    assert by_meta(page, "#fit-graph", "target")[0]["y"][0] == pytest.approx(np.sin(-3), abs=1e-6)
+    assert len(by_meta(page, "#fit-graph", "data")[0]["x"]) == 40
     page.goto(f"{live_app.url}/gallery?fn=leaky_relu&alpha=0.3")
     page.wait_for_selector("#activation-graph .js-plotly-plot", timeout=15_000)
     assert page.get_attribute("#network-link", "href") == "/network?fn=leaky_relu&alpha=0.3"
