@@ -1,4 +1,7 @@
-// Clientside callbacks of the training page: browser-only bookkeeping of finished runs.
+// Clientside callbacks of the training page: browser-only bookkeeping of finished runs, and the
+// pace of Step ×10 and Play.
+let stepTimer = null;  // the next step of Step ×10 or Play, when one is due
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     training: {
         // Keep the last `size` finished runs in local storage (survives reloads).
@@ -44,8 +47,69 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                             w1: weights[1] || [], w2: weights[2] || [], config: r.config};
                 });
         },
-        markCancelled: function (_clicks, request) {
-            return request && request.run_id ? request.run_id : window.dash_clientside.no_update;
+        // A step's point on a chart (components/training_step.py): {set: {trace: fields}} replaces
+        // those fields (a first step starts its curve afresh), {append: {trace: fields}} adds the
+        // fields' values to the trace's arrays.
+        applyStepPoints: function (update, figure) {
+            if (!update || !figure || !Array.isArray(figure.data)) {
+                return window.dash_clientside.no_update;
+            }
+            const data = figure.data.slice();
+            Object.keys(update.set || {}).forEach(function (index) {
+                data[Number(index)] = Object.assign({}, data[Number(index)] || {}, update.set[index]);
+            });
+            Object.keys(update.append || {}).forEach(function (index) {
+                const trace = Object.assign({}, data[Number(index)] || {});
+                const fields = update.append[index];
+                Object.keys(fields).forEach(function (key) {
+                    trace[key] = (Array.isArray(trace[key]) ? trace[key] : []).concat(fields[key]);
+                });
+                data[Number(index)] = trace;
+            });
+            return Object.assign({}, figure, {data: data});
+        },
+        // Step ×10 and Play ask for one step at a time: the next when the last is answered (so no
+        // request does more than one epoch, and none overtakes another); a failed step, a Train
+        // or a press of Pause stops them.
+        planSteps: function (_ten, _play, answered, _train, plan, labels, againId) {
+            const trigger = window.dash_clientside.callback_context.triggered_id;
+            let left = (plan && plan.left) || 0;
+            let playing = Boolean(plan && plan.playing);
+            let delay = null;
+            if (trigger === "step-ten-button") {
+                left = 10;
+                playing = false;
+                delay = 0;
+            } else if (trigger === "step-play-button") {
+                playing = !playing;
+                left = 0;
+                delay = playing ? 0 : null;
+            } else if (trigger === "step-answered") {
+                if (!answered || !answered.ok) {
+                    left = 0;
+                    playing = false;
+                } else if (left > 1) {
+                    left -= 1;
+                    delay = 0;
+                } else {
+                    left = 0;
+                    delay = playing ? labels.interval : null;
+                }
+            } else {  // Train
+                left = 0;
+                playing = false;
+            }
+            clearTimeout(stepTimer);  // one chain of steps at a time, whatever pressed what
+            if (delay !== null) {
+                stepTimer = setTimeout(function () {
+                    try {
+                        if (window.dash_component_api.getLayout(againId) !== undefined) {
+                            window.dash_clientside.set_props(againId, {data: Date.now()});
+                        }
+                    } catch (e) {}  // the learner left the page meanwhile
+                }, delay);
+            }
+            return [{left: left, playing: playing}, playing ? labels.pause : labels.play, playing ? "true" : "false"];
         },
     },
 });

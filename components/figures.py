@@ -195,6 +195,54 @@ def landscape_update(w1: list, w2: list, descent: Sequence[Sequence[float]] | No
     }
 
 
+# The data in 3-D: the samples (a, b, y), the plane the model fits now and the true plane. `meta`
+# names each for tests: "samples", "fit-plane", "true-plane".
+SAMPLES_TRACE, FIT_PLANE_TRACE, TRUE_PLANE_TRACE = 0, 1, 2
+
+
+def _plane(weights: Sequence[float], a_span: Sequence[float], b_span: Sequence[float]) -> dict:
+    """y = w0 + w1·a + w2·b over the data's span, as a surface's x, y and z (rows follow b)."""
+    w0, w1, w2 = (float(w) for w in weights)
+    a, b = [float(v) for v in a_span], [float(v) for v in b_span]
+    return dict(x=a, y=b, z=[[w0 + w1 * ai + w2 * bi for ai in a] for bi in b])
+
+
+def _surface(meta: str, name: str, color: str, **extra: Any) -> dict:
+    return dict(type="surface", meta=meta, name=name, showscale=False, showlegend=True, opacity=0.55,
+                colorscale=[[0, color], [1, color]], hoverinfo="skip", **extra)
+
+
+def serve_data_figure(preview: Any | None, true_weights: Sequence[float], show_true: bool) -> dict:
+    """The samples of the shown data (`preview`: a core.regression.DataPreview, or None while the
+    data are unknown) and the true plane (shown when `show_true`); the fitted plane comes as
+    `plane_update`s."""
+    spans = ([], []) if preview is None else (preview.a_span, preview.b_span)
+    data = [
+        dict(type="scatter3d", mode="markers", meta="samples", name=_("Samples (a, b, y)"),
+             marker=dict(size=2.5, color=COLORS[0]),
+             **({} if preview is None else dict(x=float32_list(preview.a), y=float32_list(preview.b),
+                                                z=float32_list(preview.y)))),
+        _surface("fit-plane", _("Fitted plane: y = w0 + w1·a + w2·b"), COLORS[1]),
+        _surface("true-plane", _("True plane"), COLORS[2], visible=True if show_true else "legendonly",
+                 **({} if preview is None else _plane(true_weights, *spans))),
+    ]
+    layout = base_layout("a", "b", margin=dict(l=0, r=0, t=10, b=0),
+                         scene=dict(xaxis=dict(title=dict(text="a")), yaxis=dict(title=dict(text="b")),
+                                    zaxis=dict(title=dict(text="y")), aspectmode="cube",
+                                    camera=dict(eye=dict(x=1.7, y=-1.5, z=0.9))))
+    return dict(data=data, layout=layout)
+
+
+def plane_update(weights: Sequence[float] | None, preview: Any) -> dict:
+    """The fitted plane of these weights over the data's span (none: no weights yet)."""
+    fields = _plane(weights, preview.a_span, preview.b_span) if weights else dict(x=[], y=[], z=[])
+    return {FIT_PLANE_TRACE: fields}
+
+
+def true_plane_shown(show: bool) -> dict:
+    return {TRUE_PLANE_TRACE: {"visible": True if show else "legendonly"}}
+
+
 # A race's lanes, drawn after the landscape's own traces: lane k's path is trace RACE_PATHS + k.
 RACE_PATHS = DESCENT_TRACE + 1
 

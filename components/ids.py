@@ -97,6 +97,29 @@ LANDSCAPE_UPDATE = "landscape-update"  # the run's streamed path on the landscap
 LANDSCAPE_NOTE = "landscape-note"
 LANDSCAPE_DRAWN = "landscape-drawn"  # which data the landscape shows
 RUN_DATA = "run-data"  # the current run's settings, whose data the landscape may show
+DATA_GRAPH = "data-graph"  # the samples in 3-D with the fitted plane and the true one
+TRUE_PLANE_TOGGLE = "true-plane-toggle"
+PLANE_UPDATE = "plane-update"  # the run's streamed fitted plane
+TRUE_PLANE_UPDATE = "true-plane-update"
+
+# Training page: stepping (contract: step-button, gradient)
+STEP_BUTTON = "step-button"
+STEP_TEN_BUTTON = "step-ten-button"
+STEP_PLAY_BUTTON = "step-play-button"
+GRADIENT = "gradient"
+STEP_VIEW = "step-view"  # what one epoch computed
+STEP_FORWARD = "step-forward"  # the samples' predictions and residuals, and the loss
+STEP_UPDATE = "step-update"  # the update written out
+STEP_CODE = "step-code"  # the loop, the lines that computed the numbers highlighted
+STEP_STATE = "step-state"  # what the next step continues from, signed for this browser
+STEP_AGAIN = "step-again"  # set by the browser to ask for the next step of Step ×10 or Play
+STEP_ANSWERED = "step-answered"
+STEP_PLAN = "step-plan"  # steps left of Step ×10, and whether Play is on
+STEP_LABELS = "step-labels"
+STEP_LOSS_UPDATE = "step-loss-update"  # a step's point on each chart (training_step.py)
+STEP_WEIGHTS_UPDATE = "step-weights-update"
+STEP_PATH_UPDATE = "step-path-update"
+STEP_PLANE_UPDATE = "step-plane-update"
 
 # Training page: the optimizer race (its own run panel, ids prefixed `race-`)
 RACE_PANEL = panel_ids("race-")

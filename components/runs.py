@@ -73,13 +73,13 @@ class ServerGone(Exception):
 # Handles: what the browser holds, signed, so it names only runs this server started for it
 
 
-def _signer(secret: str, purpose: str) -> URLSafeSerializer:
+def signer(secret: str, purpose: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=f"run-{purpose}")
 
 
 def make_handle(secret: str, run_id: str, owner: str) -> str:
     """The run's handle for the browser that started it (`owner`: its browser cookie)."""
-    return _signer(secret, "handle").dumps([run_id, owner])
+    return signer(secret, "handle").dumps([run_id, owner])
 
 
 def read_handle(secret: str, handle: Any, owner: str) -> str | None:
@@ -87,14 +87,14 @@ def read_handle(secret: str, handle: Any, owner: str) -> str | None:
     if not isinstance(handle, str) or len(handle) > 300:
         return None
     try:
-        run_id, signed_owner = _signer(secret, "handle").loads(handle)
+        run_id, signed_owner = signer(secret, "handle").loads(handle)
     except (BadSignature, ValueError, TypeError):  # (UnicodeError is a ValueError: lone surrogates)
         return None
     return run_id if signed_owner == owner and isinstance(run_id, str) else None
 
 
 def _request_token(secret: str, run_id: str) -> str:
-    return _signer(secret, "request").dumps(run_id)
+    return signer(secret, "request").dumps(run_id)
 
 
 def _requested_run(secret: str, request: dict) -> str | None:
@@ -103,7 +103,7 @@ def _requested_run(secret: str, request: dict) -> str | None:
     if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or not isinstance(token, str):
         return None
     try:
-        return run_id if _signer(secret, "request").loads(token) == run_id else None
+        return run_id if signer(secret, "request").loads(token) == run_id else None
     except (BadSignature, ValueError):
         return None
 

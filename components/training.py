@@ -18,13 +18,12 @@ import numpy as np
 
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from components import figures, ids, race, run_panel, runs, training_controls, training_landscape, visitor
+from components import figures, ids, race, run_panel, runs, training_controls, training_landscape, training_step
 from components.training_controls import control_states
 from components.jobs.backends import JobBackend
-from components.jobs.stores import JobStoreUnavailable
 from core.approaches import APPROACHES
 from core.curves import thin_indices
-from core.numbers import exact_text
+from core.numbers import exact_text, is_finite_number
 from core.optimizers import SETTINGS
 from core.regression import PROGRESS_WEIGHT_POINTS, first_epoch, train
 from core.run_record import checked_record, make_record, record_csv
@@ -43,6 +42,7 @@ from core.training_config import (
 )
 
 HISTORY_SIZE = 20  # finished runs kept in the browser's local storage
+MAX_SHOWN_POINTS = 1_000_000  # a loss chart's curve sent back for a redraw (one point per epoch at most)
 
 REGRESSION = runs.RunKind(
     name="regression",
@@ -129,13 +129,14 @@ def result_table(record: Mapping[str, Any]):
 def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     """What the page shows of a run: its curves while it streams, its result once it ended."""
     out = {"loss": no_update, "weights": no_update, "learned": no_update, "table": no_update,
-           "use_seed_hidden": no_update, "path": no_update, "run_data": no_update}
+           "use_seed_hidden": no_update, "path": no_update, "plane": no_update, "run_data": no_update}
     if fresh:
         out.update(learned="", table=[], use_seed_hidden=True)
     if view is None:
         out.update(loss=figures.loss_curve_update([], []),
                    weights=figures.weights_curve_update({"epochs": [], "weights": [[], [], []]}),
-                   path=figures.landscape_update([], [], None), run_data=None)
+                   path=figures.landscape_update([], [], None), plane=figures.plane_update(None, None),
+                   run_data=None)
         return out
     if view.record is not None:
         record = checked_record(view.record)
@@ -146,15 +147,15 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
         kept = thin_indices(np.asarray(record["losses"], dtype=float), PROGRESS_WEIGHT_POINTS).tolist()
         weights = {"epochs": [record["epochs"][i] for i in kept],
                    "weights": [[series[i] for i in kept] for series in record["weights"]]}
+        last = [series[-1] for series in weights["weights"]] if kept else None
         out.update(
             loss=figures.loss_curve_update(record["epochs"], record["losses"], run_label(record)),
             weights=figures.weights_curve_update(weights, record["config"]["true_weights"]),
             learned=format_weights(learned) if learned else f"— ({state_word(record['status']).lower()})",
             table=result_table(record),
             use_seed_hidden=False,
-            path=training_landscape.landscape_path(
-                record, weights["weights"][1], weights["weights"][2],
-                [series[-1] for series in weights["weights"]] if kept else None),
+            path=training_landscape.landscape_path(record, weights["weights"][1], weights["weights"][2], last),
+            plane=training_landscape.fitted_plane(record, last),
             run_data=record["config"],
         )
         return out
@@ -162,6 +163,7 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     if progress:
         out["loss"] = figures.loss_curve_update(progress["loss_epochs"], progress["losses"])
         if progress["epochs_done"] > 1:  # the first point alone: the loss chart first, it comes sooner
+            out["plane"] = training_landscape.fitted_plane(progress, progress["current_weights"])
             curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
             true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
             out["weights"] = figures.weights_curve_update(curve, true_weights)
@@ -172,21 +174,18 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     return out
 
 
-def current_curve(backend: JobBackend, handle: Any, owner: str) -> dict | None:
-    """The tab's run's loss curve as the page shows it: the record's, or the newest progress's."""
-    run_id = runs.read_handle(backend.secret, handle, owner)
-    if run_id is None:
-        return None
+def shown_curve(figure: Any) -> dict | None:
+    """The curve the loss chart shows now (its trace 0, sent back by the browser), if it is one:
+    equally long lists of finite numbers, and its name."""
     try:
-        view = runs.look(backend, run_id, 0, check=False)
-    except JobStoreUnavailable:
+        trace = figure["data"][figures.LOSS_TRACE]
+        epochs, losses, name = trace["x"], trace["y"], trace.get("name")
+    except (TypeError, KeyError, IndexError, AttributeError):
         return None
-    if view.record is not None:
-        record = checked_record(view.record)
-        return {"epochs": record["epochs"], "losses": record["losses"], "label": run_label(record)} if record else None
-    if view.progress:
-        return {"epochs": view.progress["loss_epochs"], "losses": view.progress["losses"]}
-    return None
+    if not (isinstance(epochs, list) and isinstance(losses, list) and len(epochs) == len(losses) <= MAX_SHOWN_POINTS
+            and all(is_finite_number(v) for v in epochs + losses)):
+        return None
+    return {"epochs": epochs, "losses": losses, "label": name if isinstance(name, str) and len(name) < 200 else None}
 
 
 TRAINING_RUNS = run_panel.RunPage(
@@ -202,6 +201,7 @@ TRAINING_RUNS = run_panel.RunPage(
         "table": Output(ids.RESULT_TABLE, "children"),
         "use_seed_hidden": Output(ids.USE_SEED_BUTTON, "hidden"),
         "path": Output(ids.LANDSCAPE_UPDATE, "data"),
+        "plane": Output(ids.PLANE_UPDATE, "data"),
         "run_data": Output(ids.RUN_DATA, "data"),
     },
     draw=draw_run,
@@ -240,6 +240,7 @@ def layout(**query) -> html.Div:
                    className="hint"),
             training_landscape.stability_box(),
             *run_panel.panel(PANEL),
+            training_step.buttons(),
             html.Div([html.P(n, className="notice") for n in notices], id=ids.URL_NOTICE),
         ],
         className="panel controls",
@@ -262,15 +263,17 @@ def layout(**query) -> html.Div:
             ),
             dcc.Graph(id=ids.LOSS_GRAPH, figure=figures.serve_loss_figure(None), config=figures.graph_config(),
                       className="chart"),
-            *training_landscape.landscape_section(),
-            html.H2(_("Weights")),
-            dcc.Graph(id=ids.WEIGHTS_GRAPH, figure=figures.serve_weights_figure(None, values["true_weights"]),
-                      config=figures.graph_config(), className="chart"),
             html.H2(_("Result")),
             html.P([_("Learned weights (w0, w1, w2): "), html.Span(id=ids.LEARNED_WEIGHTS, className="mono")],
                    className="learned"),
             html.Div(id=ids.RESULT_TABLE),
             html.Button(_("Use this seed"), id=ids.USE_SEED_BUTTON, className="button small", hidden=True),
+            training_step.section(),
+            *training_landscape.data_section(),
+            *training_landscape.landscape_section(),
+            html.H2(_("Weights")),
+            dcc.Graph(id=ids.WEIGHTS_GRAPH, figure=figures.serve_weights_figure(None, values["true_weights"]),
+                      config=figures.graph_config(), className="chart"),
             html.H2(_("Runs")),
             html.P(_("Finished runs stay in this browser (the last {count}). Tick runs to overlay their loss.").format(
                 count=HISTORY_SIZE), className="hint"),
@@ -306,6 +309,7 @@ def layout(**query) -> html.Div:
         dcc.Store(id=ids.OVERLAY_CURVES, data=[]),
         dcc.Store(id=ids.RUN_HISTORY, storage_type="local", data=[]),
         dcc.Store(id=ids.HISTORY_SIZE, data=HISTORY_SIZE),
+        *training_step.stores(),
     ]
     return html.Div([controls, charts, *stores], className="page training")
 
@@ -333,10 +337,12 @@ def register_callbacks(app, backend: JobBackend) -> None:
     )(check_controls)
 
     training_landscape.register_callbacks(app, control_states)
+    training_step.register_callbacks(app, backend.secret)
 
     # The run's curves reach the charts as trace updates, merged in the browser (figures.py says why).
     for update, graph in ((ids.LOSS_UPDATE, ids.LOSS_GRAPH), (ids.WEIGHTS_UPDATE, ids.WEIGHTS_GRAPH),
-                          (ids.LANDSCAPE_UPDATE, ids.LANDSCAPE_GRAPH)):
+                          (ids.LANDSCAPE_UPDATE, ids.LANDSCAPE_GRAPH), (ids.PLANE_UPDATE, ids.DATA_GRAPH),
+                          (ids.TRUE_PLANE_UPDATE, ids.DATA_GRAPH)):
         app.clientside_callback(
             ClientsideFunction("runs", "applyTraceUpdates"),
             Output(graph, "figure", allow_duplicate=True),
@@ -345,19 +351,20 @@ def register_callbacks(app, backend: JobBackend) -> None:
             prevent_initial_call=True,
         )
 
-    # The loss chart's second writer (the run's updates above are the first): overlays and the
-    # axis type redraw the whole chart. The overlays' curves live in the browser; as an input of
-    # the run panel's poll they would be uploaded ten times a second.
+    # The loss chart's other writer (the run's and the steps' updates above stream into it):
+    # overlays and the axis type redraw the whole chart, keeping the curve it shows (a run's or
+    # the stepped epochs). The overlays' curves live in the browser; as an input of the run
+    # panel's poll they would be uploaded ten times a second.
     @app.callback(
         Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
         Input(ids.OVERLAY_CURVES, "data"),
         Input(ids.LOG_SCALE, "value"),
-        State(PANEL.handle, "data"),
+        State(ids.LOSS_GRAPH, "figure"),
         prevent_initial_call=True,
     )
-    def redraw_loss(overlays, log_scale, handle):
-        return figures.serve_loss_figure(current_curve(backend, handle, visitor.browser_id()),
-                                         overlays if isinstance(overlays, list) else [], log_scale == "log")
+    def redraw_loss(overlays, log_scale, figure):
+        return figures.serve_loss_figure(shown_curve(figure), overlays if isinstance(overlays, list) else [],
+                                         log_scale == "log")
 
     @app.callback(
         Output(ids.SEED, "value"),

@@ -1,10 +1,12 @@
 """The training page's view of the data itself: the loss landscape a run descends, with its
-path streaming onto it, and what the loss's Hessian says about learning rates (`max-stable-lr`).
+path streaming onto it; the samples in 3-D with the plane the model fits now (and the true one);
+and what the loss's Hessian says about learning rates (`max-stable-lr`).
 
 Both describe the data the run trains on, which the seed decides: the controls' seed, or, when
 the controls leave it empty, the seed the current run picked (the run panel's `run-data`). The
-numbers come from `core.landscape` (the loss as an exact quadratic); the path is drawn by the
-run panel's `draw` through `landscape_path`, as trace updates of the figure drawn here.
+numbers come from `core.landscape` (the loss as an exact quadratic); the path and the fitted plane
+are drawn by the run panel's `draw` through `landscape_path` and `fitted_plane` (and by a step:
+`training_step.py`), as trace updates of the figures drawn here.
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ from core.i18n import _
 from core.landscape import descent_arrow, loss_slice, stability, stable_lr_bound
 from core.numbers import decimal_text, exact_text
 from core.optimizers import OPTIMIZERS
-from core.regression import bowl_of
-from core.training_config import CONTROL_NAMES, OPTIMIZED_APPROACH, TrainingConfig, parse_training_config
+from core.regression import DATA_PREVIEW_POINTS, bowl_of, data_preview
+from core.training_config import (
+    CONTROL_NAMES,
+    OPTIMIZED_APPROACH,
+    TRUE_WEIGHTS,
+    TrainingConfig,
+    parse_training_config,
+)
 
 DATA_CONTROLS = ("samples", "noise", "seed", "true_weights")  # what the run's data are drawn from
 
@@ -120,6 +128,21 @@ def draw_landscape(config: TrainingConfig | None, overlays: Any, update: Any) ->
     return {"figure": figures.serve_landscape_figure(view, current_path, paths), "note": note}
 
 
+def draw_data(config: TrainingConfig | None, show_true: Any) -> dict:
+    """The samples of the shown data in 3-D, and the true plane if ticked."""
+    return figures.serve_data_figure(data_preview(config) if config is not None else None,
+                                     config.true_weights if config is not None else TRUE_WEIGHTS,
+                                     _ticked(show_true))
+
+
+def _ticked(value: Any) -> bool:
+    return isinstance(value, list) and "show" in value
+
+
+def true_plane_update(show_true: Any) -> dict:
+    return figures.true_plane_shown(_ticked(show_true))
+
+
 def landscape_path(progress_or_record: Mapping[str, Any], w1: list, w2: list, weights_now) -> dict:
     """The run's path as a trace update of the landscape, the descent arrow at its end."""
     config = parse_training_config(progress_or_record.get("config") or {}, pick_seed=False).config
@@ -128,6 +151,14 @@ def landscape_path(progress_or_record: Mapping[str, Any], w1: list, w2: list, we
         bowl = bowl_of(config)
         arrow = descent_arrow(bowl, loss_slice(bowl), weights_now)
     return figures.landscape_update(w1, w2, arrow)
+
+
+def fitted_plane(progress_or_record: Mapping[str, Any], weights_now) -> dict:
+    """The plane of the run's weights now, as a trace update of the data's 3-D view."""
+    config = parse_training_config(progress_or_record.get("config") or {}, pick_seed=False).config
+    if config is None:
+        return figures.plane_update(None, None)
+    return figures.plane_update(weights_now, data_preview(config))
 
 
 def stability_box() -> html.Div:
@@ -151,6 +182,26 @@ def landscape_section() -> list:
     ]
 
 
+def data_section() -> list:
+    return [
+        html.Div(
+            [
+                html.H2(_("The data and the fitted plane")),
+                dcc.Checklist(id=ids.TRUE_PLANE_TOGGLE, options=[{"label": _("Show the true plane"), "value": "show"}],
+                              value=[], inline=True, className="toggle"),
+            ],
+            className="chart-head",
+        ),
+        html.P(_("Each sample is a point (a, b, y); the model is the plane y = w0 + w1·a + w2·b, moving as the "
+                 "run streams and as you step ({count} samples shown).").format(count=DATA_PREVIEW_POINTS),
+               className="hint"),
+        dcc.Graph(id=ids.DATA_GRAPH, figure=figures.serve_data_figure(None, TRUE_WEIGHTS, False),
+                  config=figures.graph_config(), className="chart data-3d"),
+        dcc.Store(id=ids.PLANE_UPDATE),
+        dcc.Store(id=ids.TRUE_PLANE_UPDATE),
+    ]
+
+
 def register_callbacks(app, control_states: Callable[..., dict]) -> None:
     """`control_states(kind, names)`: the training page's controls as Dash dependencies, by name."""
     @app.callback(
@@ -160,20 +211,28 @@ def register_callbacks(app, control_states: Callable[..., dict]) -> None:
     def show_stability(controls, run_config):
         return describe_stability(shown_data(controls, run_config))
 
-    # The landscape's base (the bowl, overlays) is redrawn only when the data or the ticked runs
-    # change (a run's config arriving for the data already drawn changes nothing: no 50 KB bowl
-    # again at every Train); the run's path streams in as trace updates (merged in the browser:
-    # training.py).
+    # The data's views (the bowl and overlays; the samples in 3-D) are redrawn only when the data
+    # or the ticked runs change (a run's config arriving for the data already drawn changes
+    # nothing: no 50 KB bowl again at every Train); the run's path and plane stream in as trace
+    # updates (merged in the browser: training.py).
     @app.callback(
         output=dict(figure=Output(ids.LANDSCAPE_GRAPH, "figure"), note=Output(ids.LANDSCAPE_NOTE, "children"),
-                    drawn=Output(ids.LANDSCAPE_DRAWN, "data")),
+                    data_figure=Output(ids.DATA_GRAPH, "figure"), drawn=Output(ids.LANDSCAPE_DRAWN, "data")),
         inputs=dict(data=control_states(Input, DATA_CONTROLS), run_config=Input(ids.RUN_DATA, "data"),
                     overlays=Input(ids.OVERLAY_CURVES, "data")),
         state=dict(others=control_states(State, [n for n in CONTROL_NAMES if n not in DATA_CONTROLS]),
-                   path=State(ids.LANDSCAPE_UPDATE, "data"), drawn=State(ids.LANDSCAPE_DRAWN, "data")),
+                   path=State(ids.LANDSCAPE_UPDATE, "data"), drawn=State(ids.LANDSCAPE_DRAWN, "data"),
+                   show_true=State(ids.TRUE_PLANE_TOGGLE, "value")),
     )
-    def redraw_landscape(data, run_config, overlays, others, path, drawn):
+    def redraw_data_views(data, run_config, overlays, others, path, drawn, show_true):
         config = shown_data({**others, **data}, run_config)
         if triggered_props() == {f"{ids.RUN_DATA}.data"} and data_key(config) == drawn:
-            return {"figure": no_update, "note": no_update, "drawn": no_update}
-        return {**draw_landscape(config, overlays, path), "drawn": data_key(config)}
+            return {"figure": no_update, "note": no_update, "data_figure": no_update, "drawn": no_update}
+        landscape = draw_landscape(config, overlays, path)
+        data_figure = no_update
+        if triggered_props() != {f"{ids.OVERLAY_CURVES}.data"}:  # overlays do not change the samples
+            data_figure = draw_data(config, show_true)
+        return {**landscape, "data_figure": data_figure, "drawn": data_key(config)}
+
+    app.callback(Output(ids.TRUE_PLANE_UPDATE, "data"), Input(ids.TRUE_PLANE_TOGGLE, "value"),
+                 prevent_initial_call=True)(true_plane_update)

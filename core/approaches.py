@@ -31,6 +31,16 @@ class Fit(Protocol):
     def weights(self) -> np.ndarray:
         """The three weights now (w0, w1, w2), as a float32 array."""
 
+    def gradient(self) -> np.ndarray:
+        """∂L/∂w of the last epoch (before its update), as a float32 array."""
+
+    def state(self) -> dict[str, Any]:
+        """Everything the next epoch depends on besides the data, as JSON numbers (the weights,
+        the optimizer's buffers): `load_state` of it continues exactly where this fit is."""
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from a `state()` (checked by `core.stepping` first)."""
+
 
 @dataclass(frozen=True)
 class Approach:
@@ -39,6 +49,8 @@ class Approach:
     build: Callable[[torch.Tensor, torch.Tensor, Any], Fit]  # (X, y, config), data already drawn
     imports: str  # the script's import lines
     code: str  # the script's model and loop; {lr}, {epochs} and {optimizer} are filled in
+    # the loop's line that computes each number a step shows: prediction, loss, gradient, update
+    step_lines: dict[str, str]
 
 
 class ManualFit:
@@ -67,6 +79,15 @@ class ManualFit:
     def weights(self) -> np.ndarray:
         return self._weights
 
+    def gradient(self) -> np.ndarray:
+        return self.weight.grad.numpy()
+
+    def state(self) -> dict[str, Any]:
+        return {"weight": self._weights.tolist()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.weight.data.copy_(torch.tensor(state["weight"], dtype=torch.float32))
+
 
 class ModuleFit:
     """The tutorial's second approach: nn.Linear without bias, optim.SGD (or the optimizer the
@@ -89,6 +110,25 @@ class ModuleFit:
 
     def weights(self) -> np.ndarray:
         return self._weights
+
+    def gradient(self) -> np.ndarray:
+        return self.net.weight.grad.numpy()[0]
+
+    def state(self) -> dict[str, Any]:
+        # float32 numbers as Python floats: exact, and exactly float32 again when loaded
+        buffers = self.optimizer.state.get(self.net.weight, {})
+        return {"weight": self._weights.tolist(),
+                "optimizer": {key: value.flatten().tolist() if value.dim() else value.item()
+                              for key, value in buffers.items()}}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        weight = self.net.weight
+        with torch.no_grad():
+            weight.copy_(torch.tensor([state["weight"]], dtype=torch.float32))
+        self.optimizer.state[weight] = {
+            key: torch.tensor(value, dtype=torch.float32).view_as(weight) if isinstance(value, list)
+            else torch.tensor(value, dtype=torch.float32)
+            for key, value in state["optimizer"].items()}
 
 
 _REGISTRY = (
@@ -117,6 +157,8 @@ for epoch in range({epochs}):
 
 print(weight)
 """,
+        step_lines={"prediction": "y_pred = torch.mv(X, weight)", "loss": "loss = torch.mean((y - y_pred)**2)",
+                    "gradient": "loss.backward()", "update": "weight.data = weight.data - lr*weight.grad.data"},
     ),
     Approach(
         name="module",
@@ -143,6 +185,8 @@ for epoch in range({epochs}):
 
 print(net.weight)
 """,
+        step_lines={"prediction": "y_pred = net(X)", "loss": "loss = loss_fn(y_pred.view_as(y), y)",
+                    "gradient": "loss.backward()", "update": "optimizer.step()"},
     ),
 )
 

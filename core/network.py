@@ -25,7 +25,7 @@ from core.curves import DISPLAY_POINTS, float32_list, thin_indices
 from core.i18n import _
 from core.network_config import TARGETS, X_RANGE, NetworkConfig, parse_network_config
 from core.numbers import is_finite_number
-from core.regression import Pacer, drawing_from, fork_held
+from core.regression import Pacer, drawing_from, no_fork_meanwhile
 from core.run_status import FINISHED
 
 GRID_POINTS = 200  # x values the curves are drawn at
@@ -175,7 +175,7 @@ class Fit:
 def first_network_epoch(config: NetworkConfig) -> NetworkProgress:
     """The run's first epoch as its job computes it: the first point at once, at Train."""
     started = time.perf_counter()
-    with fork_held():
+    with no_fork_meanwhile():
         fit = Fit(config)
         loss = fit.step()
     done = 1 if math.isfinite(loss) else 0

@@ -130,3 +130,8 @@ def decimal_text(value: float, decimals: int = 4) -> str:
         return f"{value:.{decimals}f}"
     significant = 3 - math.floor(math.log10(abs(value)))
     return f"{value:.{max(decimals, significant)}f}"
+
+
+def vector_text(values) -> str:
+    """Weights, a gradient, a buffer as the page writes them: `(0.6151, -7.8094, 1.0940)`."""
+    return "(" + ", ".join(decimal_text(float(v)) for v in values) + ")"

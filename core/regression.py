@@ -54,8 +54,9 @@ os.register_at_fork(before=lambda: _global_rng.acquire(), after_in_parent=lambda
 
 
 @contextmanager
-def fork_held() -> Iterator[None]:
-    """Torch work in a server thread (a run's first epoch): no job forks meanwhile."""
+def no_fork_meanwhile() -> Iterator[None]:
+    """For torch work in a server thread that draws from the global RNG (a run's first epoch, a
+    step): a job forked meanwhile would inherit the held mutex and hang (see `_global_rng`)."""
     with _global_rng:
         yield
 
@@ -77,17 +78,40 @@ def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
     return X, y, fit
 
 
+DATA_PREVIEW_POINTS = 300  # the samples the page's 3-D view of the data shows
+
+
+@dataclass(frozen=True)
+class DataPreview:
+    """The first samples of a run's data, as the page plots them, and the span of all of them."""
+
+    a: np.ndarray
+    b: np.ndarray
+    y: np.ndarray
+    a_span: tuple[float, float]
+    b_span: tuple[float, float]
+
+
 @functools.lru_cache(maxsize=16)
-def _bowl(seed: int, samples: int, noise: float, true_weights: tuple) -> Bowl:
+def _data_facts(seed: int, samples: int, noise: float, true_weights: tuple) -> tuple[Bowl, DataPreview]:
     with drawing_from(seed):
         X, y = make_dataset(samples, noise, true_weights)
-    return Bowl.from_data(X.numpy(), y.numpy())
+    X, y = X.numpy(), y.numpy()
+    shown = slice(0, DATA_PREVIEW_POINTS)
+    preview = DataPreview(X[shown, 1].copy(), X[shown, 2].copy(), y[shown].copy(),
+                          (float(X[:, 1].min()), float(X[:, 1].max())), (float(X[:, 2].min()), float(X[:, 2].max())))
+    return Bowl.from_data(X, y), preview
 
 
 def bowl_of(config: TrainingConfig) -> Bowl:
     """The loss bowl of the data a run with this config trains on, drawn as the run draws it
     (kept for the last few data sets: the page asks again as the learner changes other settings)."""
-    return _bowl(config.seed, config.samples, config.noise, tuple(config.true_weights))
+    return _data_facts(config.seed, config.samples, config.noise, tuple(config.true_weights))[0]
+
+
+def data_preview(config: TrainingConfig) -> DataPreview:
+    """The data a run with this config trains on, as the page shows them (kept like `bowl_of`)."""
+    return _data_facts(config.seed, config.samples, config.noise, tuple(config.true_weights))[1]
 
 
 class StopTraining(Exception):
@@ -150,7 +174,7 @@ def first_epoch(config: TrainingConfig) -> Progress:
     """The run's first epoch, exactly as its job will compute it: the first point of its curve,
     shown the moment Train is pressed (one epoch is microseconds to milliseconds)."""
     started = time.perf_counter()
-    with fork_held():  # one epoch of autograd in a server thread: no fork meanwhile either
+    with no_fork_meanwhile():
         _, _, fit = prepare(config)
         loss = fit.step()
     done = 1 if math.isfinite(loss) else 0

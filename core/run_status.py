@@ -15,7 +15,7 @@ from core.numbers import decimal_text, is_finite_number
 from core.optimizers import DEFAULT_OPTIMIZER
 from core.training_config import OPTIMIZED_APPROACH
 
-STATES = ("Ready", "Running", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
+STATES = ("Ready", "Running", "Stepped", "Done", "Cancelled", "Diverged", "Invalid", "Failed")
 FINISHED = ("Done", "Diverged", "Cancelled")  # runs with a curve worth showing and keeping
 ENDED = (*FINISHED, "Invalid", "Failed")
 
@@ -116,6 +116,12 @@ def race_line(record: Mapping[str, Any]) -> str:
         lanes="; ".join(ending(lane) for lane in record["lanes"]))
 
 
+def stepped_line(epochs_done: int, loss: float, seed: Any) -> str:
+    """After a Step: the epochs stepped so far and the last one's loss."""
+    return _("Stepped — epoch {epoch} done, its loss {loss} (seed {seed}). Step on, or press Train for a whole "
+             "run.").format(epoch=f"{epochs_done:,}", loss=f"{loss:.4g}", seed=seed)
+
+
 def starting_line(config: Mapping[str, Any]) -> str:
     if "epochs" not in config:
         return _("Running — starting")
@@ -167,8 +173,9 @@ def run_name(config: Mapping[str, Any], separator: str = "-") -> str:
     return str(config.get("approach"))
 
 
-STATE_WORDS = {"Ready": N_("Ready"), "Running": N_("Running"), "Done": N_("Done"), "Cancelled": N_("Cancelled"),
-               "Diverged": N_("Diverged"), "Invalid": N_("Invalid"), "Failed": N_("Failed")}
+STATE_WORDS = {"Ready": N_("Ready"), "Running": N_("Running"), "Stepped": N_("Stepped"), "Done": N_("Done"),
+               "Cancelled": N_("Cancelled"), "Diverged": N_("Diverged"), "Invalid": N_("Invalid"),
+               "Failed": N_("Failed")}
 
 
 def state_word(state: str) -> str:

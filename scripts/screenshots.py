@@ -34,6 +34,7 @@ def pages(browser, language: str, suffix: str) -> None:
     page.screenshot(path=str(OUT / f"training{suffix}.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
     landscape(page, language, suffix)
+    stepping(page, language, suffix)
     page.goto(f"{BASE}/gallery?fn=elu&alpha=0.9&deriv=1")
     page.wait_for_selector("#activation-graph .js-plotly-plot")
     page.wait_for_timeout(1500)
@@ -53,6 +54,17 @@ def landscape(page, language: str, suffix: str) -> None:
     page.wait_for_timeout(800)
     page.locator("#landscape-graph").scroll_into_view_if_needed()
     page.locator("#landscape-graph").screenshot(path=str(OUT / f"landscape{suffix}.png"))
+
+
+def stepping(page, language: str, suffix: str) -> None:
+    """Adam, ten epochs stepped: the last one's numbers beside the loop's lines that computed them."""
+    page.goto(f"{BASE}/?approach=module&optimizer=adam&lr=0.1&seed=3&lang={language}")
+    page.wait_for_selector("#loss-graph .js-plotly-plot")
+    page.click("#step-ten-button")
+    page.wait_for_function("document.querySelector('#loss-graph .js-plotly-plot').data[0].y.length === 10")
+    page.wait_for_timeout(800)
+    page.locator("#step-view").scroll_into_view_if_needed()
+    page.locator("#step-view").screenshot(path=str(OUT / f"stepping{suffix}.png"))
 
 
 def network(page, language: str, suffix: str) -> None:

@@ -173,17 +173,6 @@ def test_weights_figure_marks_the_true_values():
     assert [fig["data"][k]["y"] for k in figures.TRUE_WEIGHT_TRACES] == [[1, 1], [5, 5], [7, 7]]
 
 
-def test_the_overlay_redraw_reads_the_tabs_run_from_the_server(tmp_path):
-    backend = backends.build({"DASH_CACHE_DIR": str(tmp_path / "cache")})
-    started = runs.start(backend, training.REGRESSION, CONTROLS, "me")
-    curve = training.current_curve(backend, started.handle, "me")
-    assert curve["epochs"] == [0] and len(curve["losses"]) == 1  # streaming: the newest progress
-    runs.execute(backend, training.REGRESSION, started.request)
-    assert len(training.current_curve(backend, started.handle, "me")["epochs"]) == 1000
-    assert training.current_curve(backend, started.handle, "someone else") is None
-    assert training.current_curve(backend, "junk", "me") is None
-
-
 def test_the_end_of_a_million_epoch_run_is_drawn_from_a_bounded_answer():
     """The final curve keeps every epoch up to 2,000 (min/max-thinned beyond); the weights chart
     gets no more points than while streaming."""
