@@ -1,13 +1,15 @@
 """The network page in headless Chromium: Train streams and ends Done with the fit, the loss and
 one trace per hidden unit; Cancel; bad input is Invalid and runs nothing; deep links both ways
-between the gallery and the network page; compared runs overlay the fit; Celery mode (slow)."""
+between the gallery and the network page; compared runs overlay the fit; a killed job is Failed; the page in Korean; Celery mode."""
 
 from __future__ import annotations
+
+import signal
 
 import numpy as np
 import pytest
 
-from conftest import graph_traces, job_children
+from conftest import graph_traces, job_children, wait_job_children, wait_no_job_children
 from test_i18n_browser import english_left, korean_page  # noqa: F401 - the fixture
 from test_training_browser import no_leftover_jobs  # noqa: F401 - the fixture applies here too
 
@@ -159,6 +161,21 @@ def test_the_navigation_bar_follows_a_network_run_elsewhere(page, live_app):
     wait_network(page, "Running", timeout=15)
     page.click("#network-cancel-button")
     wait_network(page, "Cancelled", timeout=15)
+
+
+@pytest.mark.slow
+def test_a_killed_job_shows_failed_and_train_works_again(page, live_app):
+    open_network(page, live_app, "?fn=tanh&hidden=64&epochs=100000&samples=300&seed=2")
+    page.click("#network-train-button")
+    wait_network(page, "Running", timeout=10)
+    for child in wait_job_children(live_app, timeout=10):
+        child.send_signal(signal.SIGKILL)
+    assert wait_network(page, "Failed", timeout=10).startswith("Failed")
+    assert not wait_no_job_children(live_app, timeout=2)
+    assert page.is_enabled("#network-train-button")
+    page.fill("#network-epochs", "100")
+    page.click("#network-train-button")
+    assert wait_network(page, "Done", timeout=30).startswith("Done")
 
 
 @pytest.mark.slow
