@@ -1,6 +1,7 @@
 """The network page in headless Chromium: Train streams and ends Done with the fit, the loss and
 one trace per hidden unit; Cancel; bad input is Invalid and runs nothing; deep links both ways
-between the gallery and the network page; compared runs overlay the fit; a killed job is Failed; the page in Korean; Celery mode."""
+between the gallery and the network page; compared runs overlay the fit; a killed job is Failed;
+the navigation bar follows a run; the page in Korean; Celery mode."""
 
 from __future__ import annotations
 
