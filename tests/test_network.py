@@ -17,7 +17,6 @@ from core.network import (
     checked_network_record,
     first_network_epoch,
     grid,
-    make_model,
     make_network_record,
     network_weights,
     prediction,
@@ -63,7 +62,7 @@ def test_every_activation_builds_the_model_and_its_units_sum_to_the_prediction(n
 def test_the_units_sum_to_the_prediction_after_training_with_many_units():
     run = config(activation="relu", hidden=256, epochs=60)
     result = train_network(run)
-    x, _y, model = prepare(run)
+    _x, _y, model = prepare(run)
     for layer, (weight, bias) in ((model[0], ("w", "b")), (model[2], ("v", "c"))):
         layer.weight.data = torch.tensor(result.weights[weight], dtype=torch.float32).reshape(layer.weight.shape)
         layer.bias.data = torch.tensor(result.weights[bias], dtype=torch.float32)
@@ -160,7 +159,7 @@ def test_the_scripts_own_modules_compute_the_registry_functions(name):
     params = {p.name: p.default for p in activation.params}
     x = torch.linspace(-4, 4, 81, dtype=torch.float64)
     expression = EXPRESSIONS[name].format(**params)
-    np.testing.assert_allclose(eval(expression, {"torch": torch, "x": x}).numpy(),  # noqa: S307 - our own text
+    np.testing.assert_allclose(eval(expression, {"torch": torch, "x": x}).numpy(),  # our own text
                                activation.fn(x, **params).numpy())
 
 
@@ -171,7 +170,7 @@ def test_every_activation_has_a_module_for_the_script():
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_the_scripts_target_code_is_the_target(name):
     x = torch.linspace(-3, 3, 61)
-    np.testing.assert_array_equal(eval(TARGETS[name].code, {"torch": torch, "x": x}).numpy(),  # noqa: S307
+    np.testing.assert_array_equal(eval(TARGETS[name].code, {"torch": torch, "x": x}).numpy(),
                                   TARGETS[name].fn(x).numpy())
 
 
