@@ -39,7 +39,6 @@ from core.network import (
 from core.network_config import (
     FIELDS,
     TARGETS,
-    URL_NAMES,
     WORK_BUDGET,
     X_RANGE,
     NetworkConfig,
@@ -97,7 +96,7 @@ def controls_from_query(query: Mapping[str, Any]) -> tuple[dict[str, Any], list[
     name = query.get("fn")
     params = {p.name: query[p.name] for p in ACTIVATIONS[name].params if p.name in query} \
         if isinstance(name, str) and name in ACTIVATIONS else {}
-    raw = {"params": params, **{k: query[k] for k in URL_NAMES[1:] if k in query}}
+    raw = {"params": params, **{k: query[k] for k in ("target", *FIELDS) if k in query}}
     if "fn" in query:
         raw["activation"] = name
     parsed = parse_network_config(raw, pick_seed=False)

@@ -51,7 +51,6 @@ FIELDS: dict[str, NumberField] = {f.name: f for f in (
     NumberField("samples", N_("Samples"), 100, 2, 10_000, whole=True),
     NumberField("seed", N_("Random seed"), 1, 0, MAX_SEED, whole=True, optional=True),
 )}
-URL_NAMES = ("fn", "target", *FIELDS)  # the page's URL parameters, besides the activation's own
 
 
 @dataclass(frozen=True)
