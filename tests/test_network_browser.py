@@ -169,9 +169,12 @@ def test_a_killed_job_shows_failed_and_train_works_again(page, live_app):
     open_network(page, live_app, "?fn=tanh&hidden=64&epochs=100000&samples=300&seed=2")
     page.click("#network-train-button")
     wait_network(page, "Running", timeout=10)
+    # the job streams (it has claimed the run: killed before that, it would be presumed queued)
+    page.wait_for_function("() => document.querySelector('#network-loss-graph .js-plotly-plot').data[0].x.length > 3",
+                           timeout=15_000)
     for child in wait_job_children(live_app, timeout=10):
         child.send_signal(signal.SIGKILL)
-    assert wait_network(page, "Failed", timeout=10).startswith("Failed")
+    assert wait_network(page, "Failed", timeout=15).startswith("Failed")
     assert not wait_no_job_children(live_app, timeout=2)
     assert page.is_enabled("#network-train-button")
     page.fill("#network-epochs", "100")
