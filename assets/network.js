@@ -61,7 +61,11 @@
                     return noUpdate();
                 }
                 const others = (Array.isArray(kept) ? kept : []).filter(function (r) { return r && r.run_id !== record.run_id; });
-                others.push(Object.assign({}, record, {epochs: [], losses: [], weights: null, label: undefined}));
+                const entry = Object.assign({}, record, {epochs: [], losses: [], weights: null});
+                // deleted, not set to undefined: session storage drops an undefined key, and the
+                // store, finding its data unlike what it stored, would set it again and again
+                delete entry.label;
+                others.push(entry);
                 return others.slice(-size);
             },
         },
