@@ -21,7 +21,7 @@ import dash  # noqa: E402
 import flask  # noqa: E402
 from dash import Dash  # noqa: E402
 
-from components import callback_endpoint, gallery, language, race, shell, training, visitor  # noqa: E402
+from components import callback_endpoint, gallery, language, network, race, shell, training, visitor  # noqa: E402
 from components.jobs import backends, dash_internals  # noqa: E402
 from core.i18n import _ as _t  # noqa: E402
 
@@ -64,16 +64,19 @@ server.secret_key = backend.secret
 # Callback posts are a few KB; anything near this is junk, and Flask answers it with 413.
 server.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
-RUN_PAGES = [training.TRAINING_RUNS, race.RACE_RUNS]
+RUN_PAGES = [training.TRAINING_RUNS, race.RACE_RUNS, network.NETWORK_RUNS]
 dash.register_page("training", path="/", name="Training", title=lambda **_: _t("Training · PyTorch dashboard"),
                    layout=training.layout)
 dash.register_page("gallery", path="/gallery", name="Activation gallery",
                    title=lambda **_: _t("Activations · PyTorch dashboard"), layout=gallery.layout)
+dash.register_page("network", path="/network", name="Network",
+                   title=lambda **_: _t("Network · PyTorch dashboard"), layout=network.layout)
 app.layout = lambda: shell.layout(RUN_PAGES)  # built per page load: in its language
 shell.register_callbacks(app, backend, RUN_PAGES)
 training.register_callbacks(app, backend)
 race.register_callbacks(app, backend)
 gallery.register_callbacks(app)
+network.register_callbacks(app, backend)
 
 # optim.SGD's constructor imports torch._dynamo (~1.5 s), which every job of the module approach
 # would pay: import it once here, in the background, so the server answers meanwhile.

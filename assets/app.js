@@ -8,6 +8,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 window.history.replaceState(window.history.state, "", window.location.pathname + query);
             }
         },
+        // The gallery's "Try it in a network": its query (gallery.gallery_query) without what
+        // only the gallery's chart reads, so the network page gets the function and its parameters.
+        networkLink: function (query) {
+            if (typeof query !== "string" || !query.startsWith("?")) {
+                return window.dash_clientside.no_update;
+            }
+            const kept = new URLSearchParams(query);
+            ["xmin", "xmax", "compare", "deriv"].forEach(function (key) { kept.delete(key); });
+            return "/network?" + kept.toString();
+        },
     },
 });
 

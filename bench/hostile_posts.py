@@ -23,7 +23,7 @@ UPDATE_URL = "/_dash-update-component"
 LONG_STRING_CALLBACKS = (
     "components.gallery.draw", "components.training.check_controls", "components.run_panel.follow_run",
     "components.gallery.reset_view", "components.training.redraw_loss", "components.shell.show_active_runs",
-    "components.training_step.step",
+    "components.training_step.step", "components.network.check_controls", "components.network.compare_runs",
 )
 
 

@@ -48,12 +48,14 @@ MAX_COMPARED = 6
 MAX_COMPARE_TEXT = 2000  # characters of a compare value from a link or a post
 
 
-def slider_id(name: str) -> dict:
-    return {"type": ids.PARAM_SLIDER, "name": name}
+def slider_id(name: str, prefix: str = "") -> dict:
+    """A parameter's slider; another page's sliders carry its prefix (pattern-matching ids are
+    global, and the gallery's callbacks must not fire there)."""
+    return {"type": prefix + ids.PARAM_SLIDER, "name": name}
 
 
-def box_id(name: str) -> dict:
-    return {"type": ids.PARAM_BOX, "name": name}
+def box_id(name: str, prefix: str = "") -> dict:
+    return {"type": prefix + ids.PARAM_BOX, "name": name}
 
 
 def dom_id(component_id: dict) -> str:
@@ -107,6 +109,16 @@ def gallery_query(name: str, params: Mapping[str, float], xmin: float, xmax: flo
     return "?" + urlencode(query, safe=",")
 
 
+def gallery_href(name: str, params: Mapping[str, float]) -> str:
+    """The gallery's view of this function with these parameters (its tutorial's range)."""
+    return "/gallery" + gallery_query(name, params, DEFAULT_XMIN, DEFAULT_XMAX, [], False)
+
+
+def network_href(name: str, params: Mapping[str, float]) -> str:
+    """The network page with this function and its parameters (as a gallery link writes them)."""
+    return "/network?" + urlencode({"fn": name, **{k: exact_text(v) for k, v in params.items()}})
+
+
 def view(name: str, params: Mapping[str, float], xmin: float, xmax: float,
          compare: list[str], derivative: bool):
     """(figure, properties table, formula markdown, torch.nn text, drag preview) for one view."""
@@ -144,22 +156,27 @@ def drag_preview(name: str, params: Mapping[str, float], x, derivative: bool) ->
     }
 
 
-def settings_from_controls(name, slider_values, slider_ids, xmin, xmax) -> dict:
-    """What the controls say, as `resolve` reads it; anything malformed is left out."""
-    raw: dict[str, Any] = {"xmin": DEFAULT_XMIN if xmin is None else xmin,
-                           "xmax": DEFAULT_XMAX if xmax is None else xmax}
+def params_from_controls(slider_values, slider_ids) -> dict:
+    """The parameters the sliders say, by name; anything malformed is left out."""
+    params = {}
     if isinstance(slider_ids, list) and isinstance(slider_values, list):
         for control_id, value in zip(slider_ids, slider_values):
             if isinstance(control_id, dict) and isinstance(control_id.get("name"), str):
-                raw[control_id["name"]] = value
-    return raw
+                params[control_id["name"]] = value
+    return params
+
+
+def settings_from_controls(name, slider_values, slider_ids, xmin, xmax) -> dict:
+    """What the controls say, as `resolve` reads it; anything malformed is left out."""
+    return {"xmin": DEFAULT_XMIN if xmin is None else xmin, "xmax": DEFAULT_XMAX if xmax is None else xmax,
+            **params_from_controls(slider_values, slider_ids)}
 
 
 # ---------------------------------------------------------------------------------------------
 # Layout
 
 
-def _options() -> list[dict]:
+def function_options() -> list[dict]:
     options = []
     for group, title in GROUP_TITLES.items():
         options.append({"label": f"— {_(title)} —", "value": f"group:{group}", "disabled": True})
@@ -168,21 +185,22 @@ def _options() -> list[dict]:
     return options
 
 
-def param_controls(name: str, params: Mapping[str, float]) -> list:
-    """A slider plus a number box per parameter; the curve follows the slider while dragging."""
+def param_controls(name: str, params: Mapping[str, float], prefix: str = "") -> list:
+    """A slider plus a number box per parameter; the curve follows the slider while dragging.
+    With a `prefix`, the same controls for another page (`slider_id`)."""
     controls = []
     for p in ACTIVATIONS[name].params:
         controls.append(
             html.Div(
                 [
-                    html.Label(_(p.label), htmlFor=dom_id(box_id(p.name))),
+                    html.Label(_(p.label), htmlFor=dom_id(box_id(p.name, prefix))),
                     html.Div(
                         [
-                            dcc.Slider(id=slider_id(p.name), min=p.min, max=p.max, step=p.step,
+                            dcc.Slider(id=slider_id(p.name, prefix), min=p.min, max=p.max, step=p.step,
                                        value=params[p.name], updatemode="mouseup",
                                        marks={p.min: f"{p.min:g}", p.max: f"{p.max:g}"},
                                        className="param-slider"),
-                            dcc.Input(id=box_id(p.name), type="number", min=p.min, max=p.max,
+                            dcc.Input(id=box_id(p.name, prefix), type="number", min=p.min, max=p.max,
                                       step=p.step, value=params[p.name], className="number-input param-box"),
                         ],
                         className="param-row",
@@ -209,7 +227,7 @@ def layout(**query) -> html.Div:
             html.Div(
                 [
                     html.Label(_("Function"), htmlFor=ids.ACTIVATION),
-                    dcc.Dropdown(id=ids.ACTIVATION, options=_options(), value=resolved.name,
+                    dcc.Dropdown(id=ids.ACTIVATION, options=function_options(), value=resolved.name,
                                  clearable=False, searchable=True),
                 ],
                 className="control",
@@ -241,12 +259,14 @@ def layout(**query) -> html.Div:
             html.Div(
                 [
                     html.Label(_("Compare with"), htmlFor=ids.COMPARE),
-                    dcc.Dropdown(id=ids.COMPARE, options=[o for o in _options() if not o.get("disabled")],
+                    dcc.Dropdown(id=ids.COMPARE, options=[o for o in function_options() if not o.get("disabled")],
                                  value=compare, multi=True, placeholder=_("Overlay other functions…")),
                 ],
                 className="control",
             ),
             html.Button(_("Back to the tutorial's view"), id=ids.GALLERY_RESET, className="button small"),
+            html.P(dcc.Link(_("Try it in a network →"), id=ids.NETWORK_LINK,
+                            href=network_href(resolved.name, resolved.params)), className="hint"),
             html.Div([html.P(n, className="notice") for n in notices], id=ids.GALLERY_NOTICE,
                      role="alert"),
         ],
@@ -419,6 +439,12 @@ def register_callbacks(app) -> None:
     )(reset_view)
     app.clientside_callback(  # no output: the effect is the address bar, without a history entry
         ClientsideFunction("app", "replaceQuery"),
+        Input(ids.GALLERY_QUERY, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(  # "Try it in a network" follows the function and its parameters
+        ClientsideFunction("app", "networkLink"),
+        Output(ids.NETWORK_LINK, "href"),
         Input(ids.GALLERY_QUERY, "data"),
         prevent_initial_call=True,
     )

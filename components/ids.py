@@ -153,3 +153,30 @@ PROPERTIES = "properties"
 GALLERY_QUERY = "gallery-query"
 SHOWN_VIEW = "shown-view"  # which view the chart shows (gallery.view_key)
 READY_VIEWS = "ready-views"  # every function's tutorial view, kept in the browser
+
+# Network page (contract ids: `network-` prefixed where the training page or the gallery uses the
+# plain id, since Dash callbacks are global; the number inputs are `network-` + their field's name)
+NETWORK_PREFIX = "network-"
+NETWORK_PANEL = panel_ids(NETWORK_PREFIX)  # network-train-button, network-cancel-button, network-status, …
+NETWORK_ACTIVATION = "network-activation"
+NETWORK_TARGET = "network-target"
+FIT_GRAPH = "fit-graph"
+NETWORK_LOSS_GRAPH = "network-loss-graph"
+UNITS_GRAPH = "units-graph"
+
+# Network page: the rest
+NETWORK_PARAM_CONTROLS = "network-param-controls"
+NETWORK_NOTE = "network-note"  # why the chosen activation cannot fit a curve, if it cannot
+NETWORK_RESULT = "network-result"  # the finished run's final loss against the best straight line
+NETWORK_COMPARE_TABLE = "network-compare-table"
+NETWORK_RUNS = "network-runs"  # the finished runs of this tab (session storage), for comparing
+NETWORK_FIT_UPDATE = "network-fit-update"  # the run's streamed trace updates of the fit chart
+NETWORK_COMPARED = "network-compared"  # the compared runs' traces, spliced into the fit chart
+NETWORK_QUERY = "network-query"
+NETWORK_NOTICE = "network-notice"
+NETWORK_CODE_VIEW = "network-code-view"
+NETWORK_CODE_COPY = "network-code-copy"
+GALLERY_LINK = "gallery-link"  # the network page's link to the gallery view of its activation
+NETWORK_LINK = "network-link"  # the gallery's "Try it in a network"
+NETWORK_KEPT_RUNS = "network-kept-runs"  # how many finished runs the tab keeps
+NETWORK_PREVIEW = "network-preview"  # the data of changed settings, drawn on the fit chart before Train

@@ -33,6 +33,7 @@ def layout(run_pages: Sequence[run_panel.RunPage]) -> html.Div:
                         html.Span(_("PyTorch, visually"), className="brand"),
                         dcc.Link(_("Training"), href="/", className="nav-link"),
                         dcc.Link(_("Activation gallery"), href="/gallery", className="nav-link"),
+                        dcc.Link(_("Network"), href="/network", className="nav-link"),
                         html.Span(id=ids.ACTIVE_RUNS, className="active-runs", role="status"),
                         html.Span(
                             # (assets/app.js keeps the page's address, its settings included)

@@ -42,14 +42,15 @@ def optimizer_controls(values: Mapping[str, Any]) -> dict[str, Any]:
             "setting_hidden": {name: name not in used for name in SETTINGS}}
 
 
-def number_control(field: NumberField, value, **row) -> html.Div:
-    control_id = ids.number_input(field.name)
+def number_control(field: NumberField, value, prefix: str = "", **row) -> html.Div:
+    """A field's number input (id: `prefix` + its name) and the message under it."""
+    control_id = prefix + ids.number_input(field.name)
     return html.Div(
         [
             html.Label(_(field.label), htmlFor=control_id),
             dcc.Input(id=control_id, type="number", value=value, step=1 if field.whole else "any",
                       placeholder=_("random") if field.optional else None, className="number-input"),
-            html.Div(id=ids.field_error(field.name), className="field-error", role="alert"),
+            html.Div(id=ids.field_error(prefix + field.name), className="field-error", role="alert"),
         ],
         className="control",
         **row,

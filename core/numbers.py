@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from core.i18n import _
 
@@ -104,6 +104,17 @@ class NumberField:
                 return None, _("{label} must be a whole number.").format(label=_(self.label))
             return int(value), None
         return value, None
+
+
+def parse_fields(fields: Mapping[str, NumberField], raw: Mapping[str, Any], errors: dict[str, str],
+                 values: dict[str, Any]) -> None:
+    """Each field's value in `raw` (its default when missing) into `values`; a bad one's message
+    into `errors`, and its default into `values` (to refill the control)."""
+    for name, field in fields.items():
+        value, message = field.parse(raw.get(name, field.default))
+        if message:
+            errors[name] = message
+        values[name] = value if message is None else field.default
 
 
 def exact_text(value: float) -> str:

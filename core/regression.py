@@ -62,7 +62,7 @@ def no_fork_meanwhile() -> Iterator[None]:
 
 
 @contextmanager
-def _drawing_from(seed: int) -> Iterator[None]:
+def drawing_from(seed: int) -> Iterator[None]:
     """Draw from torch's global RNG seeded with `seed`, leaving its state as it was."""
     with _global_rng, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -72,7 +72,7 @@ def _drawing_from(seed: int) -> Iterator[None]:
 def prepare(config: TrainingConfig) -> tuple[torch.Tensor, torch.Tensor, Fit]:
     """The run's data and its model with initial weights, drawn from its seed as the tutorial
     draws them (data first, then the weights)."""
-    with _drawing_from(config.seed):
+    with drawing_from(config.seed):
         X, y = make_dataset(config.samples, config.noise, config.true_weights)
         fit = APPROACHES[config.approach].build(X, y, config)
     return X, y, fit
@@ -94,7 +94,7 @@ class DataPreview:
 
 @functools.lru_cache(maxsize=16)
 def _data_facts(seed: int, samples: int, noise: float, true_weights: tuple) -> tuple[Bowl, DataPreview]:
-    with _drawing_from(seed):
+    with drawing_from(seed):
         X, y = make_dataset(samples, noise, true_weights)
     X, y = X.numpy(), y.numpy()
     shown = slice(0, DATA_PREVIEW_POINTS)

@@ -164,7 +164,10 @@ def run_label(record: Mapping[str, Any]) -> str:
 
 
 def run_name(config: Mapping[str, Any], separator: str = "-") -> str:
-    """The approach, and the optimizer when the approach has one: `manual`, `module-adam`."""
+    """The approach, and the optimizer when the approach has one: `manual`, `module-adam`; a
+    network run's activation and hidden units: `relu-16`."""
+    if "activation" in config:
+        return f"{config['activation']}{separator}{config.get('hidden')}"
     if config.get("approach") == OPTIMIZED_APPROACH:
         return f"{config['approach']}{separator}{config.get('optimizer', DEFAULT_OPTIMIZER)}"
     return str(config.get("approach"))

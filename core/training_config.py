@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from core.approaches import APPROACHES, DEFAULT_APPROACH
 from core.i18n import N_, _
-from core.numbers import NumberField, finite_float
+from core.numbers import NumberField, finite_float, parse_fields
 from core.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS, SETTINGS
 
 TRUE_WEIGHTS = (1.0, 5.0, 7.0)  # y = 1 + 5a + 7b, the tutorial's weight_true
@@ -105,11 +105,7 @@ def parse_training_config(raw: Mapping[str, Any] | Any, *, pick_seed: bool = Tru
         approach = DEFAULT_APPROACH
     values["approach"] = approach
 
-    for name, field in FIELDS.items():
-        value, message = field.parse(raw.get(name, field.default))
-        if message:
-            errors[name] = message
-        values[name] = value if message is None else field.default
+    parse_fields(FIELDS, raw, errors, values)
 
     optimizer = raw.get("optimizer", DEFAULT_OPTIMIZER)
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:

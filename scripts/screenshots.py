@@ -39,6 +39,7 @@ def pages(browser, language: str, suffix: str) -> None:
     page.wait_for_selector("#activation-graph .js-plotly-plot")
     page.wait_for_timeout(1500)
     page.screenshot(path=str(OUT / f"gallery{suffix}.png"), full_page=True)
+    network(page, language, suffix)
     page.close()
 
 
@@ -64,6 +65,20 @@ def stepping(page, language: str, suffix: str) -> None:
     page.wait_for_timeout(800)
     page.locator("#step-view").scroll_into_view_if_needed()
     page.locator("#step-view").screenshot(path=str(OUT / f"stepping{suffix}.png"))
+
+
+def network(page, language: str, suffix: str) -> None:
+    """ReLU on sin x, with an earlier tanh run on the same data compared."""
+    for fn in ("tanh", "relu"):
+        page.goto(f"{BASE}/network?fn={fn}&target=sin&hidden=16&seed=3&lang={language}")
+        page.click("#network-train-button")
+        page.wait_for_function("document.querySelector('#network-status').dataset.status === 'Done'")
+    page.wait_for_function("document.querySelector('#fit-graph .js-plotly-plot').data.some(t => t.meta === 'compared')")
+    page.set_viewport_size({"width": 1280, "height": 1500})
+    page.wait_for_timeout(1000)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(OUT / f"network{suffix}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def main() -> None:

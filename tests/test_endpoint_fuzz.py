@@ -65,6 +65,11 @@ SERVER_CALLBACKS = [
     "components.run_panel.run_job",
     "components.run_panel.follow_run@race-train-button",
     "components.run_panel.run_job@race-run-request",
+    "components.run_panel.follow_run@network-train-button",
+    "components.run_panel.run_job@network-run-request",
+    "components.network.show_param_controls",
+    "components.network.check_controls",
+    "components.network.compare_runs",
     "components.shell.show_active_runs",
     "dash.dash.update",
 ]
@@ -95,6 +100,13 @@ CLIENTSIDE_CALLBACKS = [
     "clientside(activation-graph)",
     "clientside(activation)",
     'clientside({"name":["MATCH"],"type":"param-slider"})',
+    "clientside(gallery-query)@gallery-query",
+    "clientside(network-fit-update)",
+    "clientside(network-run-result)",
+    "clientside(network-query)",
+    "clientside(network-run-answered)",
+    "clientside(network-run-job)",
+    'clientside({"name":["MATCH"],"type":"network-param-slider"})',
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +253,8 @@ KEYS = st.one_of(
                      "diverged_at", "label", "seed", "approach", "lr", "samples", "noise",
                      "true_weights", "data", "x", "y", "name", "type", "reason", "at", "optimizer",
                      "momentum", "beta1", "beta2", "weight_decay", "stable_lr", "w1", "w2", "2", "race",
-                     "lanes", "loss_epochs", "weight_epochs", "current_weights"]),
+                     "lanes", "loss_epochs", "weight_epochs", "current_weights", "activation", "params",
+                     "target", "hidden", "prediction", "line_loss", "alpha", "param_values", "param_ids"]),
     st.text(max_size=12),
 )
 JUNK = st.recursive(
@@ -253,7 +266,8 @@ JUNK = st.recursive(
 SHALLOW = st.one_of(SCALARS, st.lists(SCALARS, max_size=4))  # cheap to draw: for shaped values
 CONFIG_LIKE = st.fixed_dictionaries(
     {}, optional={k: SHALLOW for k in ("approach", "lr", "epochs", "samples", "noise", "seed", "true_weights",
-                                       "optimizer", "momentum", "beta1", "beta2", "weight_decay", "race")},
+                                       "optimizer", "momentum", "beta1", "beta2", "weight_decay", "race",
+                                       "activation", "params", "target", "hidden")},
 )
 RECORD_LIKE = st.fixed_dictionaries(
     {"status": st.one_of(st.sampled_from(["Done", "Diverged", "Cancelled", "Failed", "Invalid"]), SCALARS)},
@@ -262,7 +276,7 @@ RECORD_LIKE = st.fixed_dictionaries(
         "config": st.one_of(CONFIG_LIKE, SHALLOW),
         **{k: SHALLOW for k in ("epochs", "losses", "weights", "epochs_run", "elapsed", "learned_weights",
                                 "final_loss", "optimum_weights", "optimum_loss", "diverged_at", "label",
-                                "stable_lr", "w1", "w2", "lanes")},
+                                "stable_lr", "w1", "w2", "lanes", "prediction", "line_loss")},
     },
 )
 REQUEST_LIKE = st.fixed_dictionaries(
