@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from components.figures import COLORS, base_layout, line, typed_array
+from components.figures import COLORS, base_layout, line, series_style, typed_array
 from core.curves import float32_list
 from core.i18n import N_, _
 
@@ -21,7 +21,10 @@ PREDICTION = N_("Network's prediction")
 # Every unit's curve together stays about this many numbers, however many units: 16 units get
 # the whole grid, 256 units 50 points each (a unit is a smooth curve or a hinge: enough).
 UNIT_POINTS_BUDGET = 12_800
-POSITIVE, NEGATIVE = (220, 38, 38), (37, 99, 235)  # a unit's colour: the sign of its output weight
+# a unit's colour and dash: the sign of its output weight (Okabe and Ito's vermillion and blue, and
+# solid or dashed, so the sign never rests on colour alone)
+POSITIVE, NEGATIVE = (213, 94, 0), (0, 114, 178)
+REFERENCE = "#808080"  # the target and the sum: readable on the light and the dark theme
 
 
 def fit_traces(samples: tuple | None, target: tuple | None, prediction: tuple | None) -> dict[int, dict]:
@@ -33,7 +36,7 @@ def fit_traces(samples: tuple | None, target: tuple | None, prediction: tuple | 
                                   x=float32_list(samples[0]), y=float32_list(samples[1]),
                                   marker=dict(color="#64748b", size=5, opacity=0.6))
     if target is not None:
-        update[TARGET_TRACE] = line(float32_list(target[0]), float32_list(target[1]), _("Target"), "#111827",
+        update[TARGET_TRACE] = line(float32_list(target[0]), float32_list(target[1]), _("Target"), REFERENCE,
                                     width=2, dash="dash", meta="target")
     if prediction is not None:
         update[NETWORK_TRACE] = line(float32_list(prediction[0]), float32_list(prediction[1]), _(PREDICTION),
@@ -49,12 +52,11 @@ def serve_fit_figure(samples: tuple | None = None, target: tuple | None = None,
 
 
 def compared_trace(k: int, x: np.ndarray, prediction: Sequence, label: str) -> dict:
-    return line(float32_list(x), list(prediction), label, COLORS[1 + k % (len(COLORS) - 1)], width=1.5,
-                dash="dot", meta="compared")
+    return line(float32_list(x), list(prediction), label, width=1.5, meta="compared", **series_style(1 + k))
 
 
 def unit_color(weight: float, largest: float) -> str:
-    """Red for a positive output weight, blue for a negative one, fainter the smaller it is."""
+    """Orange for a positive output weight, blue for a negative one, fainter the smaller it is."""
     r, g, b = POSITIVE if weight >= 0 else NEGATIVE
     alpha = 0.25 + 0.75 * (abs(weight) / largest if largest > 0 else 0)
     return f"rgba({r}, {g}, {b}, {alpha:.2f})"
@@ -76,17 +78,18 @@ def serve_units_figure(x: np.ndarray | None = None, units: np.ndarray | None = N
         spacing = dict(x0=float(x[0]), dx=float(x[1] - x[0]))
         largest = max((abs(v) for v in output_weights), default=0.0)
         width = 1.5 if len(units) <= 16 else 0.8
-        legend = _("Units (red: v > 0, blue: v < 0)")
+        legend = _("Units (orange, solid: v > 0; blue, dashed: v < 0)")
         for i, (curve, weight) in enumerate(zip(units, output_weights)):
             data.append(dict(type="scatter", mode="lines", meta="unit", y=typed_array(curve), **spacing,
                              legendgroup="units", showlegend=i == 0, **({"name": legend} if i == 0 else {}),
-                             line=dict(color=unit_color(weight, largest), width=width),
+                             line=dict(color=unit_color(weight, largest), width=width,
+                                      dash="solid" if weight >= 0 else "dash"),
                              hovertemplate=_("unit {number}").format(number=i + 1) + ": %{y:.3f}<extra></extra>"))
     if total is not None and bias is not None:
         data.append(line(float32_list(total[0]), float32_list(total[1]), _("Sum of the units + output bias"),
-                         "#111827", width=3, meta="sum"))
+                         REFERENCE, width=3, meta="sum"))
         data.append(line([float(total[0][0]), float(total[0][-1])], [bias, bias],
-                         _("Output bias c = {value}").format(value=f"{bias:.4f}"), "#111827", width=1,
+                         _("Output bias c = {value}").format(value=f"{bias:.4f}"), REFERENCE, width=1,
                          dash="dot", meta="bias"))
     return dict(data=data, layout=base_layout("x", _("contribution to the prediction"), hovermode="closest"))
 

@@ -129,3 +129,24 @@ def test_the_dark_theme_follows_the_system_charts_included(new_page, live_app):
     text = page.evaluate("getComputedStyle(document.querySelector('#loss-graph .xtick text')).fill")
     assert background == "rgb(17, 24, 39)" and paper == "rgba(0, 0, 0, 0)"
     assert text == "rgb(229, 231, 235)"
+
+
+@pytest.mark.parametrize("lang,scheme", [("en", "light"), pytest.param("ko", "dark", marks=pytest.mark.slow)])
+def test_no_axe_violations_on_the_network_page_before_and_after_a_run(new_page, live_app, lang, scheme):
+    page = new_page(color_scheme=scheme)
+    page.goto(f"{live_app.url}/network?fn=relu&hidden=8&epochs=200&seed=1&lang={lang}")
+    page.wait_for_selector("#fit-graph .js-plotly-plot", timeout=15_000)
+    assert violations(page) == []
+    page.click("#network-train-button")
+    page.wait_for_function("document.querySelector('#network-status').dataset.status === 'Done'", timeout=60_000)
+    assert violations(page) == []
+
+
+def test_a_phone_never_scrolls_sideways_on_the_network_page(new_page, live_app):
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(f"{live_app.url}/network?fn=tanh&hidden=8&epochs=100&seed=1")
+    page.wait_for_selector("#fit-graph .js-plotly-plot", timeout=15_000)
+    page.tap("#network-train-button")
+    page.wait_for_function("document.querySelector('#network-status').dataset.status === 'Done'", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
