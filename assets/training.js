@@ -72,19 +72,25 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         // request does more than one epoch, and none overtakes another); a failed step, a Train
         // or a press of Pause stops them.
         planSteps: function (_ten, _play, answered, _train, plan, labels, againId) {
-            const trigger = window.dash_clientside.callback_context.triggered_id;
+            // Dash may hand a press and a step's answer over in one call: a press wins
+            const fired = new Set(window.dash_clientside.callback_context.triggered.map(function (t) {
+                return t.prop_id.split(".")[0];
+            }));
             let left = (plan && plan.left) || 0;
             let playing = Boolean(plan && plan.playing);
             let delay = null;
-            if (trigger === "step-ten-button") {
-                left = 10;
+            if (fired.has("train-button")) {
+                left = 0;
                 playing = false;
-                delay = 0;
-            } else if (trigger === "step-play-button") {
+            } else if (fired.has("step-play-button")) {
                 playing = !playing;
                 left = 0;
                 delay = playing ? 0 : null;
-            } else if (trigger === "step-answered") {
+            } else if (fired.has("step-ten-button")) {
+                left = 10;
+                playing = false;
+                delay = 0;
+            } else if (fired.has("step-answered")) {
                 if (!answered || !answered.ok) {
                     left = 0;
                     playing = false;
@@ -95,9 +101,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                     left = 0;
                     delay = playing ? labels.interval : null;
                 }
-            } else {  // Train
-                left = 0;
-                playing = false;
             }
             clearTimeout(stepTimer);  // one chain of steps at a time, whatever pressed what
             if (delay !== null) {
