@@ -21,6 +21,52 @@
         }
     }
 
+    // A running run's updates come up to ten times a second. A chart draws one at most every
+    // IN_SIGHT_MS, or every OUT_OF_SIGHT_MS while out of sight (scrolled away, or the tab hidden):
+    // each redraw costs the browser 30-60 ms (the 3-D chart more, in the GPU process), which on a
+    // small machine is taken from the job's core. The newest update waits for its turn; the run's
+    // end (an update not marked `streaming`) is drawn at once.
+    const IN_SIGHT_MS = 250;
+    const OUT_OF_SIGHT_MS = 1000;
+    const drawnAt = {};  // graph id -> when it last drew
+    const waiting = {};  // update store id -> {graph, update, timer}: the newest update not drawn
+
+    function outOfSight(graph) {
+        const box = graph.getBoundingClientRect();
+        return document.hidden || box.width === 0 || box.bottom <= 0 || box.top >= window.innerHeight;
+    }
+
+    function due(graphId, storeId, update) {
+        const graph = typeof graphId === "string" && document.getElementById(graphId);
+        const now = performance.now();
+        const last = drawnAt[graphId] === undefined ? -Infinity : drawnAt[graphId];
+        const turn = graph && (outOfSight(graph) ? OUT_OF_SIGHT_MS : IN_SIGHT_MS);
+        if (update.streaming && graph && typeof storeId === "string" && now - last < turn) {
+            const wait = waiting[storeId] || (waiting[storeId] = {
+                graph: graphId,
+                timer: setTimeout(function () { drawWaiting(storeId); }, last + turn - now),
+            });
+            wait.update = update;
+            return false;
+        }
+        if (waiting[storeId]) {
+            clearTimeout(waiting[storeId].timer);
+            delete waiting[storeId];
+        }
+        drawnAt[graphId] = now;
+        return true;
+    }
+
+    // Its turn came: the store is set again (a new object, so Dash calls applyTraceUpdates).
+    function drawWaiting(storeId) {
+        const wait = waiting[storeId];
+        delete waiting[storeId];
+        if (wait && onPage(storeId)) {
+            drawnAt[wait.graph] = -Infinity;
+            window.dash_clientside.set_props(storeId, {data: Object.assign({}, wait.update)});
+        }
+    }
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         runs: {
             pollAgain: function (answered, pollId) {
@@ -34,14 +80,22 @@
                 }  // else the run ended: stop asking
             },
             // Merge streamed trace updates ({trace index: fields}) into a chart's figure (see
-            // components/figures.py): new objects for what changed, the rest as it was.
+            // components/figures.py): new objects for what changed, the rest as it was. A chart
+            // out of sight may draw a run's streamed update later (`due`).
             applyTraceUpdates: function (update, figure) {
                 if (!update || !figure || !Array.isArray(figure.data)) {
                     return window.dash_clientside.no_update;
                 }
+                const context = window.dash_clientside.callback_context;
+                const graphId = (context.outputs_list || {}).id;
+                if (!due(graphId, context.triggered_id, update)) {
+                    return window.dash_clientside.no_update;
+                }
                 const data = figure.data.slice();
                 Object.keys(update).forEach(function (index) {
-                    data[Number(index)] = Object.assign({}, data[Number(index)] || {}, update[index]);
+                    if (index !== "streaming") {
+                        data[Number(index)] = Object.assign({}, data[Number(index)] || {}, update[index]);
+                    }
                 });
                 return Object.assign({}, figure, {data: data});
             },

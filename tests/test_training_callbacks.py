@@ -152,6 +152,21 @@ def test_a_finished_run_is_drawn_with_its_result(tmp_path):
     assert drawn["use_seed_hidden"] is False and drawn["learned"].count(",") == 2
     assert len(drawn["loss"][0]["x"]) == 1000  # every epoch up to 2,000
     assert [drawn["weights"][k]["y"][0] for k in (3, 4, 5)] == [1, 5, 7]
+    assert not any(figures.STREAMING in drawn[v] for v in ("loss", "weights", "path", "plane"))  # drawn at once
+
+
+def test_a_running_runs_updates_may_wait_but_its_first_point_and_its_end_may_not():
+    """Updates marked streaming may be drawn a little later (assets/runs.js); the first point is
+    drawn at once, and so is the run's end (test_a_finished_run_is_drawn_with_its_result)."""
+    chart_views = ("loss", "weights", "path", "plane")
+    weights = np.ones((2, 3), dtype=np.float32)
+    first = {**snapshot(np.array([5.0]), weights[:1], 10, 0.0).__dict__, "config": CONTROLS}
+    drawn = training.draw_run(runs.RunView("r", "Running", running_line(first), progress=first), fresh=True)
+    assert figures.STREAMING not in drawn["loss"] and all(drawn[v] is no_update for v in chart_views[1:])
+    later = {**snapshot(np.array([5.0, 4.0]), weights, 10, 0.1).__dict__, "config": CONTROLS}
+    drawn = training.draw_run(runs.RunView("r", "Running", running_line(later), progress=later), fresh=False)
+    assert all(drawn[v][figures.STREAMING] is True for v in chart_views)
+    json.dumps({v: drawn[v] for v in chart_views}, allow_nan=False)
 
 
 def test_loss_figure_trace_zero_is_the_current_run_and_overlays_follow():
