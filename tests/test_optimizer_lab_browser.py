@@ -143,7 +143,7 @@ def test_in_a_race_one_lane_diverges_and_the_others_finish_as_alone(page, live_a
 def test_the_path_streams_while_the_landscape_is_out_of_sight_and_ends_on_the_learned_weights(page, live_app):
     """A chart out of sight draws a running run's updates less often (assets/runs.js), but it
     still follows the run, and the run's end is drawn at once."""
-    open_page(page, live_app, query(optimizer="sgd", epochs=150_000, lr=0.01))
+    open_page(page, live_app, query(optimizer="sgd", epochs=30_000, lr=0.01))
     page.evaluate("() => window.scrollTo(0, 0)")
     assert page.evaluate("() => document.querySelector('#landscape-graph').getBoundingClientRect().top"
                          " > window.innerHeight")
@@ -156,7 +156,6 @@ def test_the_path_streams_while_the_landscape_is_out_of_sight_and_ends_on_the_le
                                arg=sorted(seen), timeout=15_000)
         seen.add(len(by_meta(page, "path")["x"]))
         assert page.get_attribute("#status", "data-status") == "Running"
-    page.click("#cancel-button")
-    wait_status(page, "Cancelled", timeout=15)
+    wait_status(page, "Done", timeout=60)
     path = by_meta(page, "path")
-    np.testing.assert_allclose([path["x"][-1], path["y"][-1]], learned(page)[1:], rtol=1e-6)
+    np.testing.assert_allclose([path["x"][-1], path["y"][-1]], learned(page)[1:], atol=6e-5)  # shown to 4 places
