@@ -249,6 +249,15 @@ def test_a_poll_sends_the_curves_only_when_they_changed(backend):
     assert same["views"]["loss"] is no_update and same["answered"]["wait_ms"] == run_panel.POLL_MS
 
 
+def test_a_watchdog_tick_checks_the_run_and_leaves_the_drawing_to_the_polls(backend):
+    out = follow(backend, [TRAIN])
+    tick = follow(backend, [WATCHDOG], handle=out["handle"], shown=None)
+    assert tick["status"].startswith("Running") and tick["answered"]["wait_ms"] > 0  # the chain goes on
+    assert all(view is no_update for view in tick["views"].values()) and tick["bar"] is no_update
+    poll = follow(backend, [POLL], handle=out["handle"], shown=None)
+    assert poll["views"]["loss"][0]["x"] == [0] and poll["bar"] == 1
+
+
 def test_the_watchdog_calls_a_silent_run_failed(backend):
     out = follow(backend, [TRAIN])
     run_id = out["request"]["run_id"]
