@@ -80,8 +80,8 @@
                 }  // else the run ended: stop asking
             },
             // Merge streamed trace updates ({trace index: fields}) into a chart's figure (see
-            // components/figures.py): new objects for what changed, the rest as it was. A chart
-            // out of sight may draw a run's streamed update later (`due`).
+            // components/figures.py): new objects for what changed, the rest as it was. A running
+            // run's update may wait for the chart's turn (`due`).
             applyTraceUpdates: function (update, figure) {
                 if (!update || !figure || !Array.isArray(figure.data)) {
                     return window.dash_clientside.no_update;

@@ -72,8 +72,9 @@ def draw_race(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     lanes, config = _lanes(view)
     if config is None:
         return {"loss": no_update, "landscape": no_update, "paths": no_update}
+    paths = figures.race_paths_update(lanes)
     out = {"loss": figures.serve_race_loss_figure(lanes), "landscape": no_update,
-           "paths": figures.race_paths_update(lanes)}
+           "paths": paths if view.ended else figures.streaming(paths)}
     if fresh:
         out["landscape"] = race_landscape(config, lanes)
     return out
