@@ -184,6 +184,10 @@ def first_epoch(config: TrainingConfig) -> Progress:
 
 REPORT_COST_SHARE = 0.05  # at most this share of a job's time goes to progress reports
 SLOWEST_REPORT_PACE = 0.5  # seconds between reports late in a long run
+# Every report is the job's sign of life, and a page calls a job silent for 5 s dead
+# (components/jobs/settings.SILENCE_LIMIT): one slow report (a busy machine, a slow store) must
+# not push the next one anywhere near that.
+LONGEST_REPORT_GAP = 1.0
 
 
 def next_report_delay(base: float, elapsed: float, report_cost: float) -> float:
@@ -191,11 +195,11 @@ def next_report_delay(base: float, elapsed: float, report_cost: float) -> float:
 
     `base` at first, so the curve is live from the start; then slower as the run goes on
     (every redraw of the charts costs the browser CPU that, on a small machine, the job
-    needs), and never so often that thinning the ever longer history costs more than
-    REPORT_COST_SHARE of the run.
+    needs), and never so often that reporting (thinning the ever longer history, storing it)
+    costs more than REPORT_COST_SHARE of the run; but never later than LONGEST_REPORT_GAP.
     """
     pace = min(SLOWEST_REPORT_PACE, max(base, elapsed / 10))
-    return max(pace, report_cost / REPORT_COST_SHARE)
+    return min(LONGEST_REPORT_GAP, max(pace, report_cost / REPORT_COST_SHARE))
 
 
 STOP_CHECK_INTERVAL = 0.05  # seconds between two looks at `should_stop` (reports come slower)

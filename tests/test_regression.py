@@ -116,6 +116,15 @@ def test_reports_slow_down_in_long_runs_and_never_cost_more_than_a_twentieth():
     assert next_report_delay(0.1, 1.0, 0.02) == pytest.approx(0.4)  # 20 ms to thin: 5 %
 
 
+def test_one_slow_report_never_makes_the_job_look_silent():
+    """A report that took 2 s (a busy machine, a slow store) would put the next one 40 s later at
+    a twentieth; every report beats, and a page calls a job silent for SILENCE_LIMIT s dead."""
+    from components.jobs.settings import SILENCE_LIMIT
+    from core.regression import LONGEST_REPORT_GAP, next_report_delay
+
+    assert next_report_delay(0.1, 10.0, 2.0) == LONGEST_REPORT_GAP <= SILENCE_LIMIT / 4
+
+
 def test_should_stop_ends_a_run_between_reports():
     """Cancel is asked about every STOP_CHECK_INTERVAL s, far more often than reports are sent."""
     asked = []
