@@ -233,39 +233,6 @@ class Pacer:
         return False
 
 
-class EpochLog:
-    """Every epoch's loss and weights (float32), as arrays when a report or the result needs them.
-
-    The loop only appends (`add_loss`, `add_weights`: list appends of a float and of the weights'
-    12 bytes); `arrays()` moves what came since into the arrays. A numpy write per epoch, small as
-    it is alone, made the tutorial's ~90 µs epoch ~10 % slower in the loop (bench/trainer.py
-    measures the loop against the tutorial's), an append next to nothing.
-    """
-
-    def __init__(self, epochs: int, weights_now: np.ndarray):
-        self.losses = np.empty(epochs)
-        self.weights = np.empty((epochs, 3), dtype=np.float32)
-        self.done = 0
-        self._new_losses: list[float] = []
-        self._new_weights: list[bytes] = []
-        self.add_loss = self._new_losses.append
-        weights_bytes = weights_now.tobytes  # a view the fit updates in place: its bytes now
-        add_bytes = self._new_weights.append
-        self.add_weights = lambda: add_bytes(weights_bytes())
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The losses and weights of every epoch logged so far."""
-        new = len(self._new_losses)
-        if new:
-            end = self.done + new
-            self.losses[self.done:end] = self._new_losses
-            self.weights[self.done:end] = np.frombuffer(b"".join(self._new_weights), dtype=np.float32).reshape(new, 3)
-            self.done = end
-            self._new_losses.clear()
-            self._new_weights.clear()
-        return self.losses[:self.done], self.weights[:self.done]
-
-
 def train(
     config: TrainingConfig,
     on_progress: Callable[[Progress], None] | None = None,
@@ -280,27 +247,29 @@ def train(
     """
     pacer = Pacer(on_progress, progress_interval, should_stop)
     X, y, fit = prepare(config)
-    log = EpochLog(config.epochs, fit.weights())
-    step, add_loss, add_weights, stop_now = fit.step, log.add_loss, log.add_weights, pacer.stop_now
+    step, current_weights = fit.step, fit.weights
 
+    losses = np.empty(config.epochs)
+    weights = np.empty((config.epochs, 3), dtype=np.float32)
     status, diverged_at = "Done", None
+    done = 0
     for epoch in range(config.epochs):
         loss = step()
         if not math.isfinite(loss):
             status, diverged_at = "Diverged", epoch
             break
-        add_loss(loss)
-        add_weights()
-        if stop_now(lambda elapsed: snapshot(*log.arrays(), config.epochs, elapsed)):
+        losses[epoch] = loss
+        weights[epoch] = current_weights()
+        done = epoch + 1
+        if pacer.stop_now(lambda elapsed: snapshot(losses[:done], weights[:done], config.epochs, elapsed)):
             status = "Cancelled"
             break
 
-    losses, weights = log.arrays()
     result = TrainingResult(
         config=config,
         status=status,
-        losses=losses,
-        weights=weights,
+        losses=losses[:done],
+        weights=weights[:done],
         diverged_at=diverged_at,
         elapsed=time.perf_counter() - pacer.started,
     )

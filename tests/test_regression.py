@@ -9,7 +9,6 @@ import torch
 
 from core.approaches import APPROACHES
 from core.regression import (
-    EpochLog,
     PROGRESS_LOSS_POINTS,
     PROGRESS_WEIGHT_POINTS,
     StopTraining,
@@ -139,19 +138,3 @@ def test_should_stop_ends_a_run_between_reports():
     assert result.status == "Cancelled" and 0 < len(result.losses) < 1_000_000
     assert len(reports) == 1 and len(asked) == 3  # the first epoch's report, then three questions
 
-
-def test_the_epoch_log_gives_every_epoch_in_order_across_reports():
-    view = np.zeros(3, dtype=np.float32)  # as a fit's weights view, updated in place
-    log = EpochLog(5, view)
-    seen = []
-    for epoch in range(5):
-        view[:] = [epoch, 10 * epoch, 100 * epoch]
-        log.add_loss(float(epoch) / 2)
-        log.add_weights()
-        if epoch in (1, 2):  # a report in the middle takes what has come so far
-            losses, weights = log.arrays()
-            seen.append(len(losses))
-    losses, weights = log.arrays()
-    assert seen == [2, 3]
-    assert losses.tolist() == [0, 0.5, 1, 1.5, 2]
-    assert weights.tolist() == [[e, 10 * e, 100 * e] for e in range(5)] and weights.dtype == np.float32
