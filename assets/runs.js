@@ -40,11 +40,13 @@
         const graph = typeof graphId === "string" && document.getElementById(graphId);
         const now = performance.now();
         const last = drawnAt[graphId] === undefined ? -Infinity : drawnAt[graphId];
-        const turn = graph && (outOfSight(graph) ? OUT_OF_SIGHT_MS : IN_SIGHT_MS);
-        if (update.streaming && graph && typeof storeId === "string" && now - last < turn) {
+        // only a streamed update asks where the chart is (getBoundingClientRect forces a layout)
+        const interval = update.streaming && graph && typeof storeId === "string"
+            ? (outOfSight(graph) ? OUT_OF_SIGHT_MS : IN_SIGHT_MS) : 0;
+        if (now - last < interval) {
             const wait = waiting[storeId] || (waiting[storeId] = {
                 graph: graphId,
-                timer: setTimeout(function () { drawWaiting(storeId); }, last + turn - now),
+                timer: setTimeout(function () { drawWaiting(storeId); }, last + interval - now),
             });
             wait.update = update;
             return false;

@@ -83,7 +83,7 @@ WEIGHT_TRACES = (0, 1, 2)  # w0, w1, w2 after each epoch …
 TRUE_WEIGHT_TRACES = (3, 4, 5)  # … and their true values, dashed
 CURRENT_RUN = N_("Current run")
 # A key of a streamed update that is not a trace index: it marks an update of a run still going,
-# which a chart out of sight may draw a little later (assets/runs.js); the run's end is unmarked.
+# which a chart may draw a little later, at its turn (assets/runs.js); the run's end is unmarked.
 STREAMING = "streaming"
 
 

@@ -164,13 +164,16 @@ def draw_run(view: runs.RunView | None, fresh: bool) -> dict[str, Any]:
     if progress:
         out["loss"] = figures.loss_curve_update(progress["loss_epochs"], progress["losses"])
         if progress["epochs_done"] > 1:  # the first point alone, drawn at once: the loss chart first
-            out["loss"] = figures.streaming(out["loss"])
-            out["plane"] = figures.streaming(training_landscape.fitted_plane(progress, progress["current_weights"]))
             curve = {"epochs": progress["weight_epochs"], "weights": progress["weights"]}
             true_weights = (progress.get("config") or {}).get("true_weights", TRUE_WEIGHTS)
-            out["weights"] = figures.streaming(figures.weights_curve_update(curve, true_weights))
-            out["path"] = figures.streaming(training_landscape.landscape_path(
-                progress, progress["weights"][1], progress["weights"][2], progress["current_weights"]))
+            out.update(
+                plane=training_landscape.fitted_plane(progress, progress["current_weights"]),
+                weights=figures.weights_curve_update(curve, true_weights),
+                path=training_landscape.landscape_path(progress, progress["weights"][1], progress["weights"][2],
+                                                       progress["current_weights"]),
+            )
+            for chart in ("loss", "plane", "weights", "path"):
+                out[chart] = figures.streaming(out[chart])
         if fresh:
             out["run_data"] = progress.get("config")
     return out

@@ -29,8 +29,7 @@ class Fit(Protocol):
         """Run one epoch (forward, loss, backward, update); the loss before the update."""
 
     def weights(self) -> np.ndarray:
-        """The three weights (w0, w1, w2) as a float32 array that follows the fit: every call
-        gives the same view, which each step updates in place."""
+        """The three weights now (w0, w1, w2), as a float32 array."""
 
     def gradient(self) -> np.ndarray:
         """∂L/∂w of the last epoch (before its update), as a float32 array."""

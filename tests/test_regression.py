@@ -137,4 +137,3 @@ def test_should_stop_ends_a_run_between_reports():
                    progress_interval=60, should_stop=should_stop)
     assert result.status == "Cancelled" and 0 < len(result.losses) < 1_000_000
     assert len(reports) == 1 and len(asked) == 3  # the first epoch's report, then three questions
-
