@@ -22,10 +22,11 @@
     }
 
     // A running run's updates come up to ten times a second. A chart draws one at most every
-    // IN_SIGHT_MS, or every OUT_OF_SIGHT_MS while out of sight (scrolled away, or the tab hidden):
-    // each redraw costs the browser 30-60 ms (the 3-D chart more, in the GPU process), which on a
-    // small machine is taken from the job's core. The newest update waits for its turn; the run's
-    // end (an update not marked `streaming`) is drawn at once.
+    // IN_SIGHT_MS, or every OUT_OF_SIGHT_MS while out of sight (scrolled away, or the tab hidden)
+    // or while it is a 3-D chart: each redraw costs the browser 30-60 ms, a 3-D one ~55 ms more
+    // of WebGL drawn in software by the GPU process (without a GPU, as on a small server), all
+    // taken from the job's core. The newest update waits for its turn; the run's end (an update
+    // not marked `streaming`) is drawn at once.
     const IN_SIGHT_MS = 250;
     const OUT_OF_SIGHT_MS = 1000;
     const drawnAt = {};  // graph id -> when it last drew
@@ -36,13 +37,17 @@
         return document.hidden || box.width === 0 || box.bottom <= 0 || box.top >= window.innerHeight;
     }
 
-    function due(graphId, storeId, update) {
+    function slowPace(graph, figure) {
+        return (figure.layout && figure.layout.scene !== undefined) || outOfSight(graph);
+    }
+
+    function due(graphId, storeId, update, figure) {
         const graph = typeof graphId === "string" && document.getElementById(graphId);
         const now = performance.now();
         const last = drawnAt[graphId] === undefined ? -Infinity : drawnAt[graphId];
         // only a streamed update asks where the chart is (getBoundingClientRect forces a layout)
         const interval = update.streaming && graph && typeof storeId === "string"
-            ? (outOfSight(graph) ? OUT_OF_SIGHT_MS : IN_SIGHT_MS) : 0;
+            ? (slowPace(graph, figure) ? OUT_OF_SIGHT_MS : IN_SIGHT_MS) : 0;
         if (now - last < interval) {
             const wait = waiting[storeId] || (waiting[storeId] = {
                 graph: graphId,
@@ -90,7 +95,7 @@
                 }
                 const context = window.dash_clientside.callback_context;
                 const graphId = (context.outputs_list || {}).id;
-                if (!due(graphId, context.triggered_id, update)) {
+                if (!due(graphId, context.triggered_id, update, figure)) {
                     return window.dash_clientside.no_update;
                 }
                 const data = figure.data.slice();

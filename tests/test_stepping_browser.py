@@ -103,6 +103,36 @@ def test_the_fitted_plane_is_the_learned_weights_plane(page, live_app):
                            " return g && g.data[2].visible === true; }")
 
 
+# Records, frame by frame, when the fitted plane drawn in the 3-D chart changes while Running.
+RECORD_PLANE_DRAWS_JS = """
+() => { const draws = window.__planeDraws = []; let last = null;
+  const look = () => {
+    const g = document.querySelector('#data-graph .js-plotly-plot');
+    const plane = g && g.data && g.data.find(t => t.meta === 'fit-plane');
+    if (plane && plane.z !== last) {
+      last = plane.z;
+      draws.push({at: performance.now(), running: document.querySelector('#status').dataset.status === 'Running'});
+    }
+    requestAnimationFrame(look);
+  };
+  look(); }
+"""
+
+
+def test_the_plane_moves_about_once_a_second_while_a_run_streams_and_ends_on_the_learned_weights(page, live_app):
+    """The 3-D chart is the dearest to redraw (WebGL, drawn in software without a GPU): while a
+    run streams it takes an update at most once a second (assets/runs.js), and the run's end at once."""
+    open_page(page, live_app, f"?approach=manual&{RUN}&epochs=40000&lr=0.01")
+    page.evaluate(RECORD_PLANE_DRAWS_JS)
+    page.click("#train-button")
+    wait_status(page, "Done", timeout=60)
+    plane_matches(page, numbers(page, "#learned-weights"))
+    running = [d["at"] for d in page.evaluate("() => window.__planeDraws") if d["running"]]
+    assert len(running) >= 3, "the plane did not move while the run streamed"
+    gaps = np.diff(running) / 1000
+    assert gaps.min() > 0.75, f"the 3-D chart redrew {gaps.min():.2f} s after its last draw"
+
+
 def test_play_steps_until_paused_and_a_changed_setting_starts_afresh(page, live_app):
     open_page(page, live_app, f"?approach=manual&{RUN}")
     page.click("#step-play-button")
