@@ -8,7 +8,7 @@ function. `register(app, backend, page)` then wires, once per page:
 - `follow` (one callback, the single writer of the status line, the progress bar, the Train and
   Cancel buttons and the page's run outputs): Train starts a run (`runs.start`), Cancel flags
   it, and each poll shows it (`runs.look`). Polls are chained, not timed: the browser asks again
-  POLL_MS after each answer, so a slow answer is never overtaken (Dash drops the reply of a
+  a while after each answer (`poll_wait_ms`), so a slow answer is never overtaken (Dash drops the reply of a
   request a newer one of the same callback overtook) and one tab never has two polls in flight.
   A 1 s watchdog interval restarts the chain after a failed poll and checks that the run lives.
 - the background job (a Dash background callback), which runs `runs.execute`.
@@ -36,7 +36,9 @@ from core.i18n import N_, _
 from core.regression import next_report_delay
 from core.run_status import READY, reason, run_label, starting_line, status_line
 
-POLL_MS = 100  # the browser asks for a running run's progress this long after each answer (assets/runs.js)
+# The browser asks for a running run's progress this long after each answer (assets/runs.js):
+STREAM_POLL_MS = 250  # while it streams (its charts draw at most 4 times a second: runs.js)
+POLL_MS = 100  # when it may end sooner, so Done shows as soon as it is true
 WATCHDOG_MS = 1000  # and checks that the run lives (and restarts a broken chain) this often
 JOB_POLL_MS = 1000  # Dash's own poll of the background job: only its end matters
 
@@ -155,15 +157,16 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
 
 
 def poll_wait_ms(progress: dict) -> int:
-    """Ask again as often as the job reports: every POLL_MS at first, then more slowly in a long
-    run (core.regression.next_report_delay), so the server and the browser leave the job its core;
-    but no later than the run's expected end, so Done shows as soon as it is true."""
+    """Ask again as often as the charts draw (every STREAM_POLL_MS), then as slowly as the job
+    reports in a long run (core.regression.next_report_delay), so the server and the browser leave
+    the job its core; but no later than the run's expected end (nor sooner than POLL_MS), so Done
+    shows as soon as it is true."""
     def number(key: str) -> float:
         value = progress.get(key)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
     elapsed, done, total = number("elapsed"), number("epochs_done"), number("epochs_total")
-    wait = next_report_delay(POLL_MS / 1000, elapsed, 0.0)
+    wait = max(STREAM_POLL_MS / 1000, next_report_delay(POLL_MS / 1000, elapsed, 0.0))
     if 0 < done < total:
         wait = min(wait, max(POLL_MS / 1000, elapsed * (total - done) / done))
     return round(1000 * wait)
@@ -226,7 +229,7 @@ def register(app, backend: JobBackend, page: RunPage) -> None:
     def run_job(request):
         return runs.execute(backend, page.kind, request)
 
-    # The next poll, POLL_MS after the last answer (see the module's docstring); no output:
+    # The next poll, `wait_ms` after the last answer (see the module's docstring); no output:
     # it sets `poll` itself when the time comes. And when the job's own answer holds its record
     # (it could not be stored), a poll at once, which reads it.
     app.clientside_callback(

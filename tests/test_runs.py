@@ -232,7 +232,8 @@ def test_a_page_load_finds_the_tabs_run_streaming_and_then_its_result(backend):
     handle, request = out["handle"], out["request"]
     again = follow(backend, [], handle=handle)  # a reload, or back from another page
     assert again["status"].startswith("Running") and again["train_disabled"] is True
-    assert again["answered"]["wait_ms"] == run_panel.POLL_MS  # a young run: the quickest pace
+    # a young short run: no slower than the charts draw, sooner if it should end sooner
+    assert run_panel.POLL_MS <= again["answered"]["wait_ms"] <= run_panel.STREAM_POLL_MS
     runs.execute(backend, training.REGRESSION, request)  # it ends while the page is away
     back = follow(backend, [], handle=handle)
     assert back["status"].startswith("Done — 50 epochs") and back["answered"] is None
@@ -246,7 +247,7 @@ def test_a_page_load_finds_the_tabs_run_streaming_and_then_its_result(backend):
 def test_a_poll_sends_the_curves_only_when_they_changed(backend):
     out = follow(backend, [TRAIN])
     same = follow(backend, [POLL], handle=out["handle"], shown=1)
-    assert same["views"]["loss"] is no_update and same["answered"]["wait_ms"] == run_panel.POLL_MS
+    assert same["views"]["loss"] is no_update and same["answered"]["wait_ms"] == run_panel.STREAM_POLL_MS
 
 
 def test_a_watchdog_tick_checks_the_run_and_leaves_the_drawing_to_the_polls(backend):
@@ -328,15 +329,17 @@ def test_a_forged_job_answer_changes_nothing(backend, forged):
     assert polled["status"].startswith("Running")
 
 
-def test_the_page_asks_as_often_as_the_job_reports():
-    """Every POLL_MS at first; in a long run as slowly as the job reports (at most every 0.5 s),
-    but not past the run's expected end."""
+def test_the_page_asks_as_often_as_the_charts_draw_then_as_the_job_reports():
+    """Every STREAM_POLL_MS at first (the charts draw no more often); in a long run as slowly as
+    the job reports (at most every 0.5 s); but not past the run's expected end."""
     long_run = {"epochs_done": 1_000, "epochs_total": 1_000_000}
-    assert run_panel.poll_wait_ms({**long_run, "elapsed": 0.2}) == run_panel.POLL_MS
-    assert run_panel.poll_wait_ms({**long_run, "elapsed": 2.0}) == 200
+    assert run_panel.poll_wait_ms({**long_run, "elapsed": 0.2}) == run_panel.STREAM_POLL_MS == 250
+    assert run_panel.poll_wait_ms({**long_run, "elapsed": 4.0}) == 400
     assert run_panel.poll_wait_ms({**long_run, "elapsed": 600.0}) == 500
     ending = {"epochs_done": 99_000, "epochs_total": 100_000, "elapsed": 19.8}  # 0.2 s to go
     assert run_panel.poll_wait_ms(ending) == 200
     assert run_panel.poll_wait_ms({**ending, "epochs_done": 99_990}) == run_panel.POLL_MS
-    assert run_panel.poll_wait_ms({}) == run_panel.POLL_MS
-    assert run_panel.poll_wait_ms({"elapsed": "soon", "epochs_done": None}) == run_panel.POLL_MS
+    short_run = {"epochs_done": 1, "epochs_total": 1_000, "elapsed": 0.0001}  # its end in 0.1 s
+    assert run_panel.poll_wait_ms(short_run) == run_panel.POLL_MS == 100
+    assert run_panel.poll_wait_ms({}) == run_panel.STREAM_POLL_MS
+    assert run_panel.poll_wait_ms({"elapsed": "soon", "epochs_done": None}) == run_panel.STREAM_POLL_MS
