@@ -8,8 +8,9 @@ function. `register(app, backend, page)` then wires, once per page:
 - `follow` (one callback, the single writer of the status line, the progress bar, the Train and
   Cancel buttons and the page's run outputs): Train starts a run (`runs.start`), Cancel flags
   it, and each poll shows it (`runs.look`). Polls are chained, not timed: the browser asks again
-  a while after each answer (`poll_wait_ms`), so a slow answer is never overtaken (Dash drops the reply of a
-  request a newer one of the same callback overtook) and one tab never has two polls in flight.
+  a while after each answer (`poll_wait_ms`), so a slow answer is never overtaken (Dash drops
+  the reply of a request a newer one of the same callback overtook) and one tab never has two
+  polls in flight.
   A 1 s watchdog interval restarts the chain after a failed poll and checks that the run lives.
 - the background job (a Dash background callback), which runs `runs.execute`.
 
@@ -33,7 +34,7 @@ from components.jobs.backends import JobBackend
 from components.jobs.stores import JobStoreUnavailable
 from core.run_record import failed_record
 from core.i18n import N_, _
-from core.regression import next_report_delay
+from core.regression import LONGEST_REPORT_GAP, next_report_delay
 from core.run_status import READY, reason, run_label, starting_line, status_line
 
 # The browser asks for a running run's progress this long after each answer (assets/runs.js):
@@ -144,7 +145,7 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     progress = view.progress or {}
     changed = progress.get("epochs_done") != shown
     out.update(status=view.line, state="Running", train_disabled=True, cancel_disabled=False,
-               watchdog_disabled=False, answered={"at": now, "wait_ms": poll_wait_ms(progress)})
+               watchdog_disabled=False, answered={"at": now, "wait_ms": poll_wait_ms(progress, now)})
     # A watchdog tick checks that the run lives and restarts the poll chain (`answered`); the
     # next poll draws: drawing the charts here as well redrew them a third more often.
     ticked = triggered == {f"{ids.watchdog}.n_intervals"}
@@ -156,11 +157,12 @@ def follow(backend: JobBackend, page: RunPage, triggered: set[str], *, controls:
     return out
 
 
-def poll_wait_ms(progress: dict) -> int:
+def poll_wait_ms(progress: dict, now: float) -> int:
     """Ask again as often as the charts draw (every STREAM_POLL_MS), then as slowly as the job
     reports in a long run (core.regression.next_report_delay), so the server and the browser leave
     the job its core; but no later than the run's expected end (nor sooner than POLL_MS), so Done
-    shows as soon as it is true."""
+    shows as soon as it is true. The end is reckoned from when the job reported (`reported_at`):
+    a report read late (they come up to a second apart) would otherwise put it that much later."""
     def number(key: str) -> float:
         value = progress.get(key)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
@@ -168,7 +170,9 @@ def poll_wait_ms(progress: dict) -> int:
     elapsed, done, total = number("elapsed"), number("epochs_done"), number("epochs_total")
     wait = max(STREAM_POLL_MS / 1000, next_report_delay(POLL_MS / 1000, elapsed, 0.0))
     if 0 < done < total:
-        wait = min(wait, max(POLL_MS / 1000, elapsed * (total - done) / done))
+        reported_at = number("reported_at")
+        since_report = min(max(0.0, now - reported_at), LONGEST_REPORT_GAP) if reported_at else 0.0
+        wait = min(wait, max(POLL_MS / 1000, elapsed * (total - done) / done - since_report))
     return round(1000 * wait)
 
 

@@ -192,7 +192,7 @@ def execute(backend: JobBackend, kind: RunKind, request: Any) -> dict:
         records.beat(run_id)
         if slot is not None:
             records.renew_slot(slot, run_id)
-        records.publish(run_id, {**asdict(progress), "config": config_dict})
+        records.publish(run_id, {**asdict(progress), "config": config_dict, "reported_at": time.time()})
 
     try:
         result = kind.train(config, report, REPORT_INTERVAL, lambda: records.cancel_requested(run_id))

@@ -177,8 +177,8 @@ def test_a_run_nobody_watches_ends_and_says_why(backend, monkeypatch):
 
 def test_a_watched_run_goes_on(backend, monkeypatch):
     """A run that lasts several times the limit, looked at by its page, ends Done."""
-    monkeypatch.setattr(runs, "UNWATCHED_LIMIT", 1.5)
-    request = started(backend, epochs=20_000).request
+    monkeypatch.setattr(runs, "UNWATCHED_LIMIT", 0.5)
+    request = started(backend, epochs=30_000).request  # 1.5-3 s here
     kind = training.REGRESSION
     real_train = kind.train
 
@@ -191,8 +191,8 @@ def test_a_watched_run_goes_on(backend, monkeypatch):
     watched = kind.__class__(**{**kind.__dict__, "train": watched_train})
     runs.execute(backend, watched, request)
     record = backend.records.outcome(request["run_id"])
-    assert record["status"] == "Done" and record["epochs_run"] == 20_000
-    assert record["elapsed"] > 1.5
+    assert record["status"] == "Done" and record["epochs_run"] == 30_000
+    assert record["elapsed"] > 2 * runs.UNWATCHED_LIMIT
 
 
 def test_an_outcome_that_cannot_be_written_goes_back_through_dash(backend, monkeypatch):
@@ -329,17 +329,26 @@ def test_a_forged_job_answer_changes_nothing(backend, forged):
     assert polled["status"].startswith("Running")
 
 
+def poll_wait(progress: dict, now: float = 1000.0) -> int:
+    return run_panel.poll_wait_ms(progress, now)
+
+
 def test_the_page_asks_as_often_as_the_charts_draw_then_as_the_job_reports():
     """Every STREAM_POLL_MS at first (the charts draw no more often); in a long run as slowly as
     the job reports (at most every 0.5 s); but not past the run's expected end."""
     long_run = {"epochs_done": 1_000, "epochs_total": 1_000_000}
-    assert run_panel.poll_wait_ms({**long_run, "elapsed": 0.2}) == run_panel.STREAM_POLL_MS == 250
-    assert run_panel.poll_wait_ms({**long_run, "elapsed": 4.0}) == 400
-    assert run_panel.poll_wait_ms({**long_run, "elapsed": 600.0}) == 500
+    assert poll_wait({**long_run, "elapsed": 0.2}) == run_panel.STREAM_POLL_MS == 250
+    assert poll_wait({**long_run, "elapsed": 4.0}) == 400
+    assert poll_wait({**long_run, "elapsed": 600.0}) == 500
     ending = {"epochs_done": 99_000, "epochs_total": 100_000, "elapsed": 19.8}  # 0.2 s to go
-    assert run_panel.poll_wait_ms(ending) == 200
-    assert run_panel.poll_wait_ms({**ending, "epochs_done": 99_990}) == run_panel.POLL_MS
+    assert poll_wait(ending) == 200
+    assert poll_wait({**ending, "epochs_done": 99_990}) == run_panel.POLL_MS
     short_run = {"epochs_done": 1, "epochs_total": 1_000, "elapsed": 0.0001}  # its end in 0.1 s
-    assert run_panel.poll_wait_ms(short_run) == run_panel.POLL_MS == 100
-    assert run_panel.poll_wait_ms({}) == run_panel.STREAM_POLL_MS
-    assert run_panel.poll_wait_ms({"elapsed": "soon", "epochs_done": None}) == run_panel.STREAM_POLL_MS
+    assert poll_wait(short_run) == run_panel.POLL_MS == 100
+    assert poll_wait({}) == run_panel.STREAM_POLL_MS
+    assert poll_wait({"elapsed": "soon", "epochs_done": None}) == run_panel.STREAM_POLL_MS
+    # the end reckoned from when the job reported: 0.2 s to go then, 0.15 s of it gone by now
+    assert poll_wait({**ending, "reported_at": 999.95}, now=1000.0) == 150
+    assert poll_wait({**ending, "reported_at": 999.85}, now=1000.0) == run_panel.POLL_MS
+    assert poll_wait({**ending, "reported_at": 1000.5}, now=1000.0) == 200  # a clock ahead: no sooner
+    assert poll_wait({**ending, "reported_at": "now"}, now=1000.0) == 200
