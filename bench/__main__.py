@@ -64,7 +64,7 @@ class Plan:
     hostile_reps: int  # each hostile post this many times
 
 
-FULL = Plan(server_starts=3, warm_runs=5, stream_seconds=5, done_epochs=100_000, done_pairs=3,
+FULL = Plan(server_starts=3, warm_runs=5, stream_seconds=5, done_epochs=100_000, done_pairs=5,
             function_changes=20, drags=3, drag_seconds=2.0,
             grid_samples=(10**2, 10**4, 10**6), grid_epochs=(10**3, 10**5),
             grid_reps_short=7, grid_reps_long=3, extra_cells=((10**6, 10**2),),
