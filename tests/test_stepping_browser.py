@@ -103,34 +103,33 @@ def test_the_fitted_plane_is_the_learned_weights_plane(page, live_app):
                            " return g && g.data[2].visible === true; }")
 
 
-# Records, frame by frame, when the fitted plane drawn in the 3-D chart changes while Running.
+# Records when the 3-D chart finished drawing a new fitted plane (Plotly's afterplot event, not
+# a frame loop, which a busy machine can delay), and whether the run was Running then.
 RECORD_PLANE_DRAWS_JS = """
 () => { const draws = window.__planeDraws = []; let last = null;
-  const look = () => {
-    const g = document.querySelector('#data-graph .js-plotly-plot');
-    const plane = g && g.data && g.data.find(t => t.meta === 'fit-plane');
+  const g = document.querySelector('#data-graph .js-plotly-plot');
+  g.on('plotly_afterplot', () => {
+    const plane = g.data.find(t => t.meta === 'fit-plane');
     if (plane && plane.z !== last) {
       last = plane.z;
       draws.push({at: performance.now(), running: document.querySelector('#status').dataset.status === 'Running'});
     }
-    requestAnimationFrame(look);
-  };
-  look(); }
+  }); }
 """
 
 
 def test_the_plane_moves_about_once_a_second_while_a_run_streams_and_ends_on_the_learned_weights(page, live_app):
     """The 3-D chart is the dearest to redraw (WebGL, drawn in software without a GPU): while a
     run streams it takes an update at most once a second (assets/runs.js), and the run's end at once."""
-    open_page(page, live_app, f"?approach=manual&{RUN}&epochs=40000&lr=0.01")
+    open_page(page, live_app, f"?approach=manual&{RUN}&epochs=60000&lr=0.01")  # 3-6 s here
     page.evaluate(RECORD_PLANE_DRAWS_JS)
     page.click("#train-button")
     wait_status(page, "Done", timeout=60)
     plane_matches(page, numbers(page, "#learned-weights"))
     running = [d["at"] for d in page.evaluate("() => window.__planeDraws") if d["running"]]
     assert len(running) >= 3, "the plane did not move while the run streamed"
-    gaps = np.diff(running) / 1000
-    assert gaps.min() > 0.75, f"the 3-D chart redrew {gaps.min():.2f} s after its last draw"
+    gaps = np.diff(running) / 1000  # 1 s apart, less one draw's time (more on a busy machine)
+    assert gaps.min() > 0.6, f"the 3-D chart redrew {gaps.min():.2f} s after its last draw"
 
 
 def test_play_steps_until_paused_and_a_changed_setting_starts_afresh(page, live_app):
