@@ -202,7 +202,9 @@ def test_two_sessions_with_identical_settings_get_separate_runs_and_cancels(serv
     while B's job is forked, so the fork cannot meet the SQLite hang of
     test_jobs_forked_while_other_clients_poll_never_hang: this test is about isolation.)"""
     a, b = DashTab(server.url), DashTab(server.url)
-    config = {**LONG_RUN, "epochs": 3000, "seed": 5}
+    # long enough (2-4 s here) that B's Cancel, after its first update (a poll 250 ms on), lands
+    # before its run ends
+    config = {**LONG_RUN, "epochs": 30_000, "seed": 5}
     results = {}
     quiet, paused, b_forked = threading.Event(), threading.Event(), threading.Event()
 
