@@ -1,6 +1,13 @@
-// What axe-core (WCAG 2.0/2.1 A and AA) flags in Dash 4.4.1's own components, fixed from outside,
-// and a text summary of every chart for screen readers.
+// What axe-core (WCAG 2.0/2.1 A and AA) flags in Dash 4.4.1's own components and the names it
+// gives only in English, fixed from outside, and a text summary of every chart for screen readers.
 (function () {
+    // The words written here, in the page's language (components/shell.py puts them in the page).
+    function a11yWords() {
+        return (document.getElementById("a11y-words") || {}).dataset
+            || {points: "points", last: "last value", none: "no data yet",
+                decrease: "Decrease {name}", increase: "Increase {name}"};
+    }
+
     // dcc.RadioItems and dcc.Checklist render role="listbox" around <label role="option"> that hold
     // native radio and checkbox inputs: a listbox without a name, and interactive controls nested in
     // options (axe: aria-input-field-name, nested-interactive). The native inputs, each inside its
@@ -29,6 +36,16 @@
                 option.removeAttribute("aria-selected");
             });
         });
+        // A number input's − and + buttons (named "Decrease value" and "Increase value" by Dash, in
+        // every language) are named after the input's label, in the page's language.
+        const steppers = '.dash-input-stepper[aria-label="Decrease value"], .dash-input-stepper[aria-label="Increase value"]';
+        root.querySelectorAll(steppers).forEach(function (button) {
+            const words = a11yWords();
+            // (a pattern-matching id is JSON, quotes and all)
+            const label = document.querySelector('label[for="' + CSS.escape(button.getAttribute("aria-controls") || "") + '"]');
+            const word = button.classList.contains("dash-stepper-decrement") ? words.decrease : words.increase;
+            button.setAttribute("aria-label", word.replace("{name}", label ? label.textContent.trim() : "").trim());
+        });
         root.querySelectorAll('.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
             const button = target.parentElement && target.parentElement.querySelector("button.dash-dropdown");
             target.removeAttribute("aria-hidden");
@@ -55,8 +72,7 @@
             graph.after(summary);
             graph.setAttribute("aria-describedby", summary.id);
         }
-        const words = (document.getElementById("chart-summary-words") || {}).dataset
-            || {points: "points", last: "last value", none: "no data yet"};
+        const words = a11yWords();
         const parts = plot.data.filter(function (t) { return t.visible !== false && t.visible !== "legendonly"; })
             .map(function (t) {
                 const values = t.z && !t.y ? [] : Array.from(t.y || []);

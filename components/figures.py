@@ -39,9 +39,11 @@ def typed_array(values: np.ndarray) -> dict:
 
 
 def graph_config() -> dict[str, Any]:
-    """dcc.Graph's config: no plotly logo, and plotly.js's own words (modebar, dates) in the
-    page's language (its Korean locale, from plotly.js-locales 3.7.0, MIT, in locale/plotly-ko.json)."""
-    config: dict[str, Any] = {"displaylogo": False}
+    """dcc.Graph's config: no plotly logo, no "Share chart..." button (plotly.js 3 uploads the chart
+    to Plotly Cloud with it; with no server URL set it does nothing but log an error), and
+    plotly.js's own words (modebar, dates) in the page's language (its Korean locale, from
+    plotly.js-locales 3.7.0, MIT, in locale/plotly-ko.json)."""
+    config: dict[str, Any] = {"displaylogo": False, "modeBarButtonsToRemove": ["sendChartToCloud"]}
     if current_language() == "ko":
         config.update(locale="ko", locales={"ko": _plotly_korean()})
     return config

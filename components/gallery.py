@@ -241,13 +241,13 @@ def layout(**query) -> html.Div:
             ),
             html.Fieldset(
                 [
-                    html.Legend("x range"),
+                    html.Legend(_("x range")),
                     html.Div(
                         [
-                            html.Div([html.Label("from", htmlFor=ids.XMIN),
+                            html.Div([html.Label(_("from"), htmlFor=ids.XMIN),
                                       dcc.Input(id=ids.XMIN, type="number", value=resolved.xmin, step="any",
                                                 min=-X_LIMIT, max=X_LIMIT, className="number-input")]),
-                            html.Div([html.Label("to", htmlFor=ids.XMAX),
+                            html.Div([html.Label(_("to"), htmlFor=ids.XMAX),
                                       dcc.Input(id=ids.XMAX, type="number", value=resolved.xmax, step="any",
                                                 min=-X_LIMIT, max=X_LIMIT, className="number-input")]),
                         ],

@@ -38,7 +38,7 @@ URL = "url"
 ACTIVE_RUNS = "active-runs"  # the navigation bar's note of a run training on another page
 ACTIVE_RUNS_POLL = "active-runs-poll"
 ACTIVE_HANDLES = "active-handles"  # the run handles of this tab, read from session storage
-CHART_SUMMARY_WORDS = "chart-summary-words"  # what assets/a11y.js writes each chart's summary with
+A11Y_WORDS = "a11y-words"  # the words assets/a11y.js writes with (charts' summaries, the steppers' names)
 
 # Training page (contract ids; the number inputs are named after their config fields: lr,
 # epochs, samples, noise, seed)

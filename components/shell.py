@@ -51,9 +51,12 @@ def layout(run_pages: Sequence[run_panel.RunPage]) -> html.Div:
             ),
             dcc.Store(id=ids.ACTIVE_HANDLES),
             dcc.Interval(id=ids.ACTIVE_RUNS_POLL, interval=ACTIVE_RUNS_MS, disabled=True),
-            # the words of the charts' summaries for screen readers, which assets/a11y.js writes
-            html.Div(id=ids.CHART_SUMMARY_WORDS, hidden=True,
-                     **{"data-points": _("points"), "data-last": _("last value"), "data-none": _("no data yet")}),
+            # the words assets/a11y.js writes for screen readers: the charts' summaries, and the
+            # names of the number inputs' − and + buttons (Dash 4.4 calls them "Decrease value"
+            # and "Increase value" in every language)
+            html.Div(id=ids.A11Y_WORDS, hidden=True,
+                     **{"data-points": _("points"), "data-last": _("last value"), "data-none": _("no data yet"),
+                        "data-decrease": _("Decrease {name}"), "data-increase": _("Increase {name}")}),
             html.Main(dash.page_container),
         ],
         className="app",

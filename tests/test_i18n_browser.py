@@ -71,6 +71,9 @@ def test_a_korean_browser_gets_the_training_page_in_korean_and_can_train(korean_
     assert page.text_content("#train-button") == "학습"
     assert status_text(page).startswith("준비 — ")
     assert english_left(page) == []
+    # a number input's − and + say what they change, in Korean (Dash names them in English)
+    assert page.get_attribute(".dash-stepper-decrement[aria-controls=lr]", "aria-label") == "학습률 줄이기"
+    assert page.get_attribute(".dash-stepper-increment[aria-controls=epochs]", "aria-label") == "에포크 수 늘리기"
     page.click("#train-button")
     page.wait_for_function("() => document.querySelector('#status').dataset.status === 'Done'", timeout=30_000)
     assert status_text(page).startswith("완료 — 500 에포크")
@@ -92,6 +95,8 @@ def test_the_gallery_in_korean(korean_page, live_app):
                            timeout=15_000)
     assert page.get_attribute("html", "lang") == "ko"
     assert english_left(page) == []
+    # no "Share chart..." in the charts' toolbars: it uploads to Plotly Cloud, and here does nothing
+    assert page.locator(".modebar-btn[data-title^='Share'], .modebar-btn[aria-label^='Share']").count() == 0
 
 
 def test_lang_en_switches_back_and_is_remembered(korean_page, live_app):
@@ -102,6 +107,7 @@ def test_lang_en_switches_back_and_is_remembered(korean_page, live_app):
     wait_status(page, "Ready", timeout=15)
     assert page.text_content("#train-button") == "Train"
     assert "lang=en" in page.url and "approach=" in page.url  # the same page and settings
+    assert page.get_attribute(".dash-stepper-decrement[aria-controls=lr]", "aria-label") == "Decrease Learning rate"
     page.goto(f"{live_app.url}/gallery")  # a later visit, no ?lang: the choice is remembered
     page.wait_for_selector("#activation-graph .js-plotly-plot", timeout=30_000)
     assert page.get_attribute("html", "lang") == "en"
