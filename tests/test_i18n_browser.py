@@ -101,12 +101,16 @@ def test_the_gallery_in_korean(korean_page, live_app):
 
 def test_lang_en_switches_back_and_is_remembered(korean_page, live_app):
     page = korean_page
-    open_training(page, live_app)
+    open_training(page, live_app, "?epochs=777&seed=3")
     page.click(".languages a[lang=en]")
     page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=15_000)
     wait_status(page, "Ready", timeout=15)
     assert page.text_content("#train-button") == "Train"
-    assert "lang=en" in page.url and "approach=" in page.url  # the same page and settings
+    # the same page and settings (the page then writes its settings to the address bar again,
+    # without `lang`: the choice is remembered, not shared with whoever gets the link)
+    assert page.input_value("#epochs") == "777"
+    page.wait_for_function("() => window.location.search.includes('approach=')", timeout=15_000)
+    assert "epochs=777" in page.url
     assert page.get_attribute(".dash-stepper-decrement[aria-controls=lr]", "aria-label") == "Decrease Learning rate"
     page.goto(f"{live_app.url}/gallery")  # a later visit, no ?lang: the choice is remembered
     page.wait_for_selector("#activation-graph .js-plotly-plot", timeout=30_000)
