@@ -184,7 +184,7 @@ def first_epoch(config: TrainingConfig) -> Progress:
 
 REPORT_COST_SHARE = 0.05  # at most this share of a job's time goes to progress reports
 SLOWEST_REPORT_PACE = 0.5  # seconds between reports late in a long run
-# Every report is the job's sign of life, and a page calls a job silent for 5 s dead
+# Every report is the job's sign of life, and a page calls a job silent for 15 s dead
 # (components/jobs/settings.SILENCE_LIMIT): one slow report (a busy machine, a slow store) must
 # not push the next one anywhere near that.
 LONGEST_REPORT_GAP = 1.0

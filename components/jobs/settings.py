@@ -17,7 +17,11 @@ from typing import Mapping
 from core.training_config import FIELDS, WORK_BUDGET
 
 OUTCOME_TTL = 3600  # seconds a run's records stay readable
-SILENCE_LIMIT = 5.0  # seconds without a beat before the page's watchdog calls a started run dead
+# Seconds without a beat before the page's watchdog calls a started run dead. A job beats at
+# least every second (core.regression.LONGEST_REPORT_GAP), but on a busy 2-core server (ten
+# learners training at once) a live job was seen going 5 s without one; a dead job process is
+# caught at once anyway (`JobBackend.job_gone`) where the backend can see it.
+SILENCE_LIMIT = 15.0
 START_LIMIT = 15.0  # seconds an embedded job may take to start (a fork on a busy machine)
 SLOT_TTL = 2 * SILENCE_LIMIT  # a dead job's training slot frees itself this long after its last beat
 # A run whose page has not checked on it for this long stops (its tab was closed). Long enough
