@@ -168,7 +168,7 @@ def poll_wait_ms(progress: dict, now: float) -> int:
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
     elapsed, done, total = number("elapsed"), number("epochs_done"), number("epochs_total")
-    wait = max(STREAM_POLL_MS / 1000, next_report_delay(POLL_MS / 1000, elapsed, 0.0))
+    wait = next_report_delay(STREAM_POLL_MS / 1000, elapsed, 0.0)
     if 0 < done < total:
         reported_at = number("reported_at")
         since_report = min(max(0.0, now - reported_at), LONGEST_REPORT_GAP) if reported_at else 0.0
