@@ -15,6 +15,47 @@
         return Array.from(new Float32Array(bytes.buffer));
     }
 
+    // A function's ready view (gallery.ready_views) as a figure on `layout`, or null when the chart
+    // shows anything else (the derivative, overlays, another x range): that view is the server's.
+    function readyFigure(name, view, layout) {
+        const ready = view.ready;
+        const entry = ready && ready.views && ready.views[name];
+        const plain = !(Array.isArray(view.derivative) && view.derivative.length)
+            && !(Array.isArray(view.compare) && view.compare.length)
+            && view.xmin === ready.xmin && view.xmax === ready.xmax;
+        if (!entry || !plain || !layout) {
+            return null;
+        }
+        const trace = Object.assign({}, entry.trace, {x: decoded(ready.x), y: decoded(entry.trace.y)});
+        return {data: [trace], layout: Object.assign({}, layout, {yaxis: entry.yaxis}), key: entry.key};
+    }
+
+    // What the chart shows besides the function, as Dash last told armPick; null until the
+    // ready views have arrived.
+    let shownView = null;
+
+    // A pick in the function list is drawn here, in the click (or Enter) itself: through Dash's
+    // callback machinery the same draw starts 20-30 ms later. Dash's showReadyView then gives the
+    // chart the same view, so that Dash holds what is shown (a drag's preview starts from it);
+    // its draw, after the curve is seen, costs the page another 20-30 ms.
+    function drawPick(event) {
+        const input = event.target;
+        if (shownView === null || !(input instanceof HTMLInputElement) || input.type !== "radio"
+                || (event.type === "keydown" && event.key !== "Enter")
+                || !input.closest(".dash-dropdown-content")
+                || !document.querySelector("#activation[aria-expanded='true']")
+                || input.value === shownView.name) {
+            return;
+        }
+        const graph = document.querySelector("#activation-graph .js-plotly-plot");
+        const figure = graph && window.Plotly && readyFigure(input.value, shownView, graph.layout);
+        if (figure) {
+            window.Plotly.react(graph, figure.data, figure.layout);
+        }
+    }
+    document.addEventListener("click", drawPick, true);
+    document.addEventListener("keydown", drawPick, true);
+
     function previewDrag(data, figure, name, value) {
         const slope = data && data.slopes && data.slopes[name];
         if (!slope || typeof value !== "number" || !figure || !Array.isArray(figure.data)
@@ -73,6 +114,8 @@
         window.dash_clientside.set_props("param-drag", {data});
     }
 
+    const dragged = new Set();  // the parameters whose handle is away from its value
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gallery: {
             // One callback per slider: the box shows the handle's value, the box moves the
@@ -87,7 +130,18 @@
                     return [usable ? boxValue : noUpdate(), noUpdate()];
                 }
                 if (!changed.endsWith(".drag_value")) {
+                    dragged.delete(trigger.name);  // let go: the server draws the new value
                     return [noUpdate(), sliderValue];
+                }
+                // A new slider reports its handle once as it mounts: nothing moved, nothing to
+                // draw. Back at its value during a drag, the curve must follow it back.
+                if (dragValue === sliderValue && !dragged.has(trigger.name)) {
+                    return [noUpdate(), noUpdate()];
+                }
+                if (dragValue === sliderValue) {
+                    dragged.delete(trigger.name);
+                } else {
+                    dragged.add(trigger.name);
                 }
                 if (typeof trigger.name === "string"
                         && !previewDrag(previewData, figure, trigger.name, dragValue)) {
@@ -99,16 +153,16 @@
             // draw it now; the server's answer then brings the formula and the properties. Any
             // other view (the derivative shown, another range, overlays) is the server's to draw.
             showReadyView: function (name, derivative, xmin, xmax, compare, ready, figure) {
-                const entry = ready && ready.views && ready.views[name];
-                const plain = !(Array.isArray(derivative) && derivative.length)
-                    && !(Array.isArray(compare) && compare.length)
-                    && xmin === ready.xmin && xmax === ready.xmax;
-                if (!entry || !plain || !figure || !figure.layout) {
+                const view = {derivative, xmin, xmax, compare, ready};
+                const drawn = ready && figure && readyFigure(name, view, figure.layout);
+                if (!drawn) {
                     return [noUpdate(), noUpdate()];
                 }
-                const trace = Object.assign({}, entry.trace, {x: decoded(ready.x), y: decoded(entry.trace.y)});
-                const layout = Object.assign({}, figure.layout, {yaxis: entry.yaxis});
-                return [{data: [trace], layout: layout}, entry.key];
+                return [{data: drawn.data, layout: drawn.layout}, drawn.key];
+            },
+            // Keeps what drawPick needs at hand: a click cannot wait for Dash to read its state.
+            armPick: function (name, derivative, xmin, xmax, compare, ready) {
+                shownView = ready ? {name, derivative, xmin, xmax, compare, ready} : null;
             },
             // The figure arrived: send the newest waiting value. Set from a fresh task: returned as
             // an output here it would be a cycle (draw -> figure -> draw) that Dash ignores.

@@ -23,10 +23,10 @@ from dash import (
     no_update,
 )
 
-from components import ids
+from components import gallery_ready, ids
 from components.triggers import triggered_props
 from components.figures import DERIVATIVE_SUFFIX, DERIVATIVE_TRACE, graph_config, serve_activation_figure
-from components.gallery_ready import defaults, label, ready_in_browser, ready_views, view_key
+from components.gallery_ready import defaults, label, ready_in_browser, view_key
 from components.properties_panel import properties_table
 from core.i18n import N_, _
 from core.numbers import exact_text
@@ -346,10 +346,6 @@ def draw(name, slider_values, show_derivative, xmin, xmax, compare, dragged, sli
     return figure, table, formula, torch_text, preview, shown, notices, query
 
 
-def send_ready_views(_graph_id):
-    return ready_views()
-
-
 def reset_view(_clicks, name, slider_ids):
     """The tutorial's own plot of the current function: default parameters, grid and y-limits."""
     name = name if isinstance(name, str) and name in ACTIVATIONS else DEFAULT_ACTIVATION
@@ -409,22 +405,7 @@ def register_callbacks(app) -> None:
         State(ids.SHOWN_VIEW, "data"),
         prevent_initial_call=True,
     )(draw)
-    # Sent once the page has loaded (it is not needed for the first view): every function's ready
-    # view; a new function is then drawn in the browser at once, without waiting for the server.
-    app.callback(Output(ids.READY_VIEWS, "data"), Input(ids.ACTIVATION_GRAPH, "id"))(send_ready_views)
-    app.clientside_callback(
-        ClientsideFunction("gallery", "showReadyView"),
-        Output(ids.ACTIVATION_GRAPH, "figure", allow_duplicate=True),
-        Output(ids.SHOWN_VIEW, "data", allow_duplicate=True),
-        Input(ids.ACTIVATION, "value"),
-        State(ids.SHOW_DERIVATIVE, "value"),
-        State(ids.XMIN, "value"),
-        State(ids.XMAX, "value"),
-        State(ids.COMPARE, "value"),
-        State(ids.READY_VIEWS, "data"),
-        State(ids.ACTIVATION_GRAPH, "figure"),
-        prevent_initial_call=True,
-    )
+    gallery_ready.register_callbacks(app)
     app.callback(
         Output(ids.ACTIVATION, "value"),
         Output(ids.XMIN, "value"),

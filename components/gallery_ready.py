@@ -2,6 +2,7 @@
 tutorial's grid, sent once when the page has loaded, so choosing another function redraws at once
 (assets/gallery.js) while the server's answer brings the formula and the properties; and the key
 that names what a chart shows, so the server never sends a view the browser shows already.
+`register_callbacks` wires both: the views' delivery and their draws in the browser.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import functools
 import json
 from typing import Mapping
 
+from dash import ClientsideFunction, Input, Output, State
+
+from components import ids
 from components.figures import serve_activation_figure, typed_array
 from core.activations import ACTIVATIONS, DEFAULT_XMAX, DEFAULT_XMIN, evaluate, make_grid
 from core.i18n import _, current_language
@@ -61,3 +65,37 @@ def views_in(language: str) -> dict:
         views[name] = {"trace": trace, "yaxis": figure["layout"]["yaxis"],
                        "key": view_key(name, params, DEFAULT_XMIN, DEFAULT_XMAX, [], False)}
     return {"x": typed_array(x), "xmin": DEFAULT_XMIN, "xmax": DEFAULT_XMAX, "views": views}
+
+
+def send_ready_views(_graph_id):
+    return ready_views()
+
+
+def register_callbacks(app) -> None:
+    # Sent once the page has loaded (it is not needed for the first view): every function's ready
+    # view; a new function is then drawn in the browser at once, without waiting for the server.
+    app.callback(Output(ids.READY_VIEWS, "data"), Input(ids.ACTIVATION_GRAPH, "id"))(send_ready_views)
+    app.clientside_callback(
+        ClientsideFunction("gallery", "showReadyView"),
+        Output(ids.ACTIVATION_GRAPH, "figure", allow_duplicate=True),
+        Output(ids.SHOWN_VIEW, "data", allow_duplicate=True),
+        Input(ids.ACTIVATION, "value"),
+        State(ids.SHOW_DERIVATIVE, "value"),
+        State(ids.XMIN, "value"),
+        State(ids.XMAX, "value"),
+        State(ids.COMPARE, "value"),
+        State(ids.READY_VIEWS, "data"),
+        State(ids.ACTIVATION_GRAPH, "figure"),
+        prevent_initial_call=True,
+    )
+    # No output: it keeps the settings drawPick needs to draw a pick in its own click, before
+    # Dash's dispatch (assets/gallery.js).
+    app.clientside_callback(
+        ClientsideFunction("gallery", "armPick"),
+        Input(ids.ACTIVATION, "value"),
+        Input(ids.SHOW_DERIVATIVE, "value"),
+        Input(ids.XMIN, "value"),
+        Input(ids.XMAX, "value"),
+        Input(ids.COMPARE, "value"),
+        Input(ids.READY_VIEWS, "data"),
+    )

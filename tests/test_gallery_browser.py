@@ -354,3 +354,85 @@ def test_switching_function_takes_its_defaults_and_reset_restores_the_seed_view(
         f"() => document.querySelector('{GRAPH} .js-plotly-plot')._fullLayout.yaxis.range"
     ) == [-2, 11]  # the seed's plt.ylim for leaky ReLU
     assert dropdown_text(page, "activation") == "Leaky ReLU"
+
+
+# Every Plotly draw of the chart (its traces' names), every callback request (the props that
+# fired it) and every answer, in page time.
+CHART_LOG_JS = """() => {
+    const log = window.__chartLog = {draws: [], asked: [], answers: []};
+    const originalFetch = window.fetch;
+    window.fetch = function (input, init) {
+        if (String(input.url || input).includes("_dash-update-component")) {
+            try { log.asked.push(JSON.parse(init.body).changedPropIds || []); } catch (e) {}
+            return originalFetch.apply(this, arguments).then((r) => {
+                log.answers.push(performance.now());
+                return r;
+            });
+        }
+        return originalFetch.apply(this, arguments);
+    };
+    const hook = setInterval(() => {
+        if (!window.Plotly) return;
+        clearInterval(hook);
+        const react = window.Plotly.react;
+        window.Plotly.react = function (gd, data) {
+            const traces = Array.isArray(data) ? data : data.data;
+            if (gd.closest("#activation-graph")) {
+                log.draws.push({at: performance.now(), names: traces.map((t) => t.name)});
+            }
+            return react.apply(this, arguments);
+        };
+    }, 10);
+}"""
+
+
+def logged_gallery(page, live_server, query: str = "") -> None:
+    """The gallery with CHART_LOG_JS, once its ready views have arrived; the log starts empty."""
+    page.add_init_script(f"({CHART_LOG_JS})()")
+    open_gallery(page, live_server, query)
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => { const l = window.__chartLog; l.draws.length = l.asked.length = l.answers.length = 0; }")
+
+
+def test_a_picked_function_is_drawn_before_any_answer_by_mouse_or_keyboard(live_app, page):
+    """Every function's tutorial view is kept in the page: a pick draws it at once, the right
+    curve, without a round trip; the new function's slider appearing asks the server nothing."""
+    logged_gallery(page, live_app)
+    choose(page, "activation", "TReLU (thresholded ReLU)")
+    wait_trace0_name(page, r"^TReLU .*\(thres=2\)$")
+    assert trace0_at(page, 1)["y"] == 0 and trace0_at(page, 3)["y"] == pytest.approx(3)
+    page.wait_for_selector("""[id='{"name":"thres","type":"param-slider"}']""", state="visible",
+                           timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
+    log = page.evaluate("() => window.__chartLog")
+    first = next(d for d in log["draws"] if d["names"][0].startswith("TReLU"))
+    assert log["answers"] and first["at"] < min(log["answers"])
+    # the new slider reports its handle as it mounts; nobody dragged it, so the server is not
+    # asked to draw a drag (a threshold's drag is drawn there)
+    assert not any("param-drag.data" in asked for asked in log["asked"]), log["asked"]
+
+    # the keyboard: open the list (it focuses the current function), the next one, Enter
+    page.evaluate("() => { const l = window.__chartLog; l.draws.length = l.answers.length = 0; }")
+    page.focus("#activation")
+    page.keyboard.press("Enter")
+    focused = "(value) => document.activeElement.type === 'radio' && document.activeElement.value {} value"
+    page.wait_for_function(focused.format("==="), arg="trelu", timeout=TIMEOUT_MS)
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function(focused.format("!=="), arg="trelu", timeout=TIMEOUT_MS)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#activation[aria-expanded=false]", timeout=TIMEOUT_MS)
+    wait_trace0(page, "!/^TReLU/.test(t.name)")
+    log = page.evaluate("() => window.__chartLog")
+    assert log["draws"] and not log["draws"][0]["names"][0].startswith("TReLU")
+    assert not log["answers"] or log["draws"][0]["at"] < min(log["answers"])
+
+
+def test_a_pick_with_the_derivative_shown_never_flashes_the_bare_curve(live_app, page):
+    """Only the bare tutorial view is kept in the page: with the derivative shown, the server
+    draws the pick, and the chart goes from one two-trace view to the next."""
+    logged_gallery(page, live_app, "?deriv=1")
+    choose(page, "activation", "TanH")
+    wait_trace0(page, "/^TanH/.test(t.name) && n === 2")
+    page.wait_for_load_state("networkidle")
+    draws = page.evaluate("() => window.__chartLog.draws")
+    assert draws and all(len(d["names"]) == 2 for d in draws), draws
